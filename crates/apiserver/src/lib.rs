@@ -1,0 +1,103 @@
+//! The k8rs API server: routing, discovery, authentication, REST handlers, watch,
+//! subresources, and the in-process transport other components use to reach it.
+
+mod allocator;
+mod bootstrap;
+mod compactor;
+mod discovery;
+mod handler;
+mod kubelet_client;
+mod object;
+mod patch;
+pub mod pki;
+mod request;
+mod response;
+mod rest;
+mod serve;
+mod subresource;
+mod watch;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use ipnet::IpNet;
+use store::Store;
+
+pub use request::UserInfo;
+pub use serve::{ServeError, TlsFiles, serve_tls};
+
+/// Settings of the API server.
+#[derive(Debug, Clone)]
+pub struct ApiServerConfig {
+    /// Service ClusterIP range (the first address is the `kubernetes` Service).
+    pub service_cidr: IpNet,
+    /// NodePort range, inclusive.
+    pub node_port_range: (u16, u16),
+    /// The address other components and pods use to reach the API server.
+    pub advertise_address: IpAddr,
+    /// The port the API server listens on.
+    pub secure_port: u16,
+    /// Client certificate and key the API server presents to kubelets, and the CA that
+    /// signs kubelet serving certificates.
+    pub kubelet_client: kubelet_client::KubeletClientConfig,
+}
+
+pub use kubelet_client::KubeletClientConfig;
+
+/// The API server's shared state.
+pub struct ApiServer {
+    store: Arc<dyn Store>,
+    config: ApiServerConfig,
+    allocator: allocator::Allocators,
+    kubelets: kubelet_client::KubeletClient,
+}
+
+impl ApiServer {
+    pub fn new(store: Arc<dyn Store>, config: ApiServerConfig) -> Result<Arc<Self>, ServeError> {
+        let kubelets = kubelet_client::KubeletClient::new(&config.kubelet_client)?;
+        Ok(Arc::new(ApiServer {
+            allocator: allocator::Allocators::new(config.service_cidr, config.node_port_range),
+            store,
+            config,
+            kubelets,
+        }))
+    }
+
+    /// The HTTP router (without TLS or authentication: callers insert a [`UserInfo`]).
+    pub fn router(self: &Arc<Self>) -> Router {
+        handler::router(self.clone())
+    }
+
+    /// Creates the default namespaces and the `kubernetes` Service, and starts the
+    /// background tasks (compaction). Idempotent.
+    pub async fn bootstrap(self: &Arc<Self>, shutdown: tokio_util::sync::CancellationToken) {
+        bootstrap::run(self).await;
+        tokio::spawn(compactor::run(self.store.clone(), shutdown));
+    }
+
+    /// A kube client that talks to this server in-process (no socket, no TLS) as `user`.
+    pub fn client(self: &Arc<Self>, user: UserInfo) -> kube::Client {
+        let router = self.router();
+        let svc = tower::ServiceBuilder::new()
+            .map_request(move |mut req: http::Request<kube::client::Body>| {
+                req.extensions_mut().insert(user.clone());
+                req
+            })
+            .service(router);
+        kube::Client::new(svc, "default")
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn config(&self) -> &ApiServerConfig {
+        &self.config
+    }
+}
+
+/// Where the API server listens.
+pub fn listen_address(bind: IpAddr, port: u16) -> SocketAddr {
+    SocketAddr::new(bind, port)
+}

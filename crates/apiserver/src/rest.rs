@@ -1,0 +1,728 @@
+//! The REST verbs on objects: get, list, create, update, patch, delete, deletecollection,
+//! with kube-apiserver's metadata, concurrency and deletion semantics.
+
+
+use apimachinery::registry::ResourceInfo;
+use apimachinery::selector::{FieldSelector, LabelSelector};
+use apimachinery::status::{ApiError, success_status};
+use apimachinery::{defaults, table, validate};
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine;
+use k8s_openapi::jiff::Timestamp;
+use serde_json::{Value, json};
+use store::{RangeOptions, StoreError};
+
+use crate::ApiServer;
+use crate::handler::Ctx;
+use crate::object::{
+    self, decode, encode, meta_str, metadata_mut, now_rfc3339, rfc3339_after, set_type_meta, spec_part, store_error,
+};
+use crate::request::ResourceRequest;
+use crate::response;
+
+/// The field selectors each kind supports besides metadata.name and metadata.namespace.
+pub fn supported_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "Pod" => &[
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+        ],
+        "Event" => &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ],
+        "Secret" => &["type"],
+        "Node" => &["spec.unschedulable"],
+        "Namespace" => &["status.phase"],
+        "ReplicaSet" | "ReplicationController" => &["status.replicas"],
+        "Job" => &["status.successful"],
+        "Service" => &["spec.clusterIP", "spec.type"],
+        _ => &[],
+    }
+}
+
+/// Parsed `labelSelector` and `fieldSelector` of a list or watch.
+pub struct Filter {
+    pub labels: LabelSelector,
+    pub fields: FieldSelector,
+}
+
+impl Filter {
+    pub fn from_ctx(info: &ResourceInfo, ctx: &Ctx) -> Result<Filter, ApiError> {
+        let labels = LabelSelector::parse(ctx.q("labelSelector").unwrap_or_default()).map_err(ApiError::bad_request)?;
+        let mut fields = FieldSelector::parse(ctx.q("fieldSelector").unwrap_or_default()).map_err(ApiError::bad_request)?;
+        fields
+            .check_supported(info.kind, &info.api_version(), supported_fields(info.kind))
+            .map_err(ApiError::bad_request)?;
+        for r in &mut fields.requirements {
+            // Events' `source` selects on the reporting component.
+            if info.kind == "Event" && r.field == "source" {
+                r.field = "source.component".into();
+            }
+        }
+        Ok(Filter { labels, fields })
+    }
+
+    pub fn matches(&self, obj: &Value) -> bool {
+        self.labels.matches_object(obj) && self.fields.matches_object(obj)
+    }
+}
+
+fn key_of(r: &ResourceRequest) -> Result<(String, &str), ApiError> {
+    let name = r.name.as_deref().ok_or_else(|| ApiError::bad_request("a resource name is required"))?;
+    Ok((r.info.key(r.namespace.as_deref(), name), name))
+}
+
+/// Reads one object or 404.
+pub async fn read(api: &ApiServer, info: &ResourceInfo, namespace: Option<&str>, name: &str) -> Result<(Value, i64), ApiError> {
+    let key = info.key(namespace, name);
+    let kv = api.store().get(&key).await.map_err(|e| store_error(e, info, name))?;
+    let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
+    let mut obj = decode(&kv)?;
+    set_type_meta(&mut obj, info);
+    Ok((obj, kv.mod_revision))
+}
+
+pub async fn get(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Result<Response, ApiError> {
+    let (_, name) = key_of(r)?;
+    let (obj, _) = read(api, r.info, r.namespace.as_deref(), name).await?;
+    if let Some(include) = ctx.table() {
+        return Ok(response::ok(&table::build_table(r.info.kind, &[obj], include, json!({}), Timestamp::now())));
+    }
+    Ok(response::ok(&obj))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ContinueToken {
+    rv: i64,
+    start: String,
+}
+
+fn continue_expired() -> ApiError {
+    ApiError::expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+}
+
+/// Lists objects matching the request's selectors, honouring limit/continue and
+/// resourceVersion. Returns the items and the list metadata.
+pub async fn list_items(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Result<(Vec<Value>, Value), ApiError> {
+    let filter = Filter::from_ctx(r.info, ctx)?;
+    let limit = ctx.q("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
+    let prefix = r.info.namespace_prefix(r.namespace.as_deref());
+    let (mut revision, mut start_after) = (None, None);
+    if let Some(token) = ctx.q("continue") {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(token)
+            .map_err(|_| ApiError::bad_request("continue key is not valid: illegal base64 data"))?;
+        let t: ContinueToken =
+            serde_json::from_slice(&bytes).map_err(|_| ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion"))?;
+        revision = Some(t.rv);
+        start_after = Some(t.start);
+    } else if let Some(rv) = ctx.q("resourceVersion").filter(|rv| *rv != "0") {
+        let rv: i64 = rv.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?;
+        if ctx.q("resourceVersionMatch") == Some("Exact") || (limit.is_some() && ctx.q("resourceVersionMatch").is_none()) {
+            revision = Some(rv);
+        }
+    }
+    let mut items = Vec::new();
+    let mut read_at = revision;
+    let mut next_key: Option<String> = None;
+    let continuing = revision.is_some() && ctx.q("continue").is_some();
+    loop {
+        let page = limit.map(|l| (l - items.len()).max(1) + 1);
+        let res = api
+            .store()
+            .range(&prefix, RangeOptions { revision: read_at, limit: page, start_after: start_after.clone() })
+            .await
+            .map_err(|e| match e {
+                StoreError::Compacted { .. } if continuing => continue_expired(),
+                StoreError::Compacted { requested, compacted } => {
+                    ApiError::expired(format!("too old resource version: {requested} ({compacted})"))
+                }
+                other => store_error(other, r.info, ""),
+            })?;
+        read_at = Some(res.revision);
+        let count = res.kvs.len();
+        for kv in &res.kvs {
+            start_after = Some(kv.key.clone());
+            let mut obj = decode(kv)?;
+            if filter.matches(&obj) {
+                set_type_meta(&mut obj, r.info);
+                items.push(obj);
+                if limit.is_some_and(|l| items.len() >= l) {
+                    break;
+                }
+            }
+        }
+        let filled = limit.is_some_and(|l| items.len() >= l);
+        let exhausted = !res.more && start_after.as_ref().is_none_or(|s| res.kvs.last().is_none_or(|kv| &kv.key == s));
+        if filled {
+            // More remain if this page had keys after the last one taken, or the store has more.
+            let last_taken = start_after.clone().unwrap_or_default();
+            let beyond = res.kvs.iter().any(|kv| kv.key > last_taken) || res.more;
+            if beyond {
+                next_key = Some(last_taken);
+            }
+            break;
+        }
+        if exhausted || count == 0 || limit.is_none() {
+            break;
+        }
+    }
+    let rv = read_at.unwrap_or_default();
+    let mut meta = json!({ "resourceVersion": rv.to_string() });
+    if let Some(k) = next_key {
+        let token = serde_json::to_vec(&ContinueToken { rv, start: k }).unwrap_or_default();
+        meta["continue"] = json!(base64::engine::general_purpose::STANDARD.encode(token));
+    }
+    Ok((items, meta))
+}
+
+pub async fn list(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Result<Response, ApiError> {
+    let (items, meta) = list_items(api, r, ctx).await?;
+    if let Some(include) = ctx.table() {
+        return Ok(response::ok(&table::build_table(r.info.kind, &items, include, meta, Timestamp::now())));
+    }
+    Ok(response::ok(&json!({
+        "kind": format!("{}List", r.info.kind),
+        "apiVersion": r.info.api_version(),
+        "metadata": meta,
+        "items": items,
+    })))
+}
+
+const NAME_CHARS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+fn random_suffix() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..5).map(|_| NAME_CHARS[rng.random_range(0..NAME_CHARS.len())] as char).collect()
+}
+
+/// Checks the namespace exists and is not terminating (NamespaceLifecycle admission).
+async fn check_namespace(api: &ApiServer, info: &ResourceInfo, namespace: &str) -> Result<(), ApiError> {
+    let ns_info = apimachinery::registry::lookup("", "v1", "namespaces").ok_or_else(|| ApiError::internal("no namespaces"))?;
+    let (ns, _) = read(api, ns_info, None, namespace).await?;
+    if ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating") && info.kind != "Event" {
+        return Err(ApiError::forbidden(format!(
+            "{} \"{}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
+            info.plural, "", namespace
+        )));
+    }
+    Ok(())
+}
+
+/// Creates an object (the internal entry point shared by REST, bootstrap and subresources).
+pub async fn create_object(
+    api: &ApiServer,
+    info: &'static ResourceInfo,
+    namespace: Option<&str>,
+    mut obj: Value,
+    dry_run: bool,
+) -> Result<Value, ApiError> {
+    if !obj.is_object() {
+        return Err(ApiError::bad_request("the body of the request is not an object"));
+    }
+    if let Some(kind) = obj.get("kind").and_then(Value::as_str) {
+        if kind != info.kind {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({}) does not match the expected API version ({})",
+                obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default(),
+                info.api_version()
+            )));
+        }
+    }
+    set_type_meta(&mut obj, info);
+    let body_ns = meta_str(&obj, "namespace").map(String::from);
+    let namespace = if info.namespaced {
+        let ns = namespace.map(String::from).or(body_ns.clone()).unwrap_or_else(|| "default".into());
+        if body_ns.as_ref().is_some_and(|b| *b != ns) {
+            return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+        }
+        check_namespace(api, info, &ns).await.map_err(|e| {
+            if e.code == 404 { ApiError::not_found("", "namespaces", &ns) } else { e }
+        })?;
+        Some(ns)
+    } else {
+        None
+    };
+    let generate_name = meta_str(&obj, "generateName").map(String::from);
+    let explicit_name = meta_str(&obj, "name").map(String::from);
+    if explicit_name.is_none() && generate_name.is_none() {
+        return Err(ApiError::invalid(info.group, info.kind, "", vec![apimachinery::status::Cause {
+            reason: "FieldValueRequired",
+            field: "metadata.name".into(),
+            message: "Required value: name or generateName is required".into(),
+        }]));
+    }
+    {
+        let meta = metadata_mut(&mut obj).ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
+        meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+        meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
+        meta.remove("resourceVersion");
+        meta.remove("deletionTimestamp");
+        meta.remove("deletionGracePeriodSeconds");
+        meta.remove("selfLink");
+        meta.insert("generation".into(), json!(1));
+        match &namespace {
+            Some(ns) => {
+                meta.insert("namespace".into(), json!(ns));
+            }
+            None => {
+                meta.remove("namespace");
+            }
+        }
+    }
+    prepare_for_create(info.kind, &mut obj);
+    defaults::apply(info.kind, &mut obj);
+
+    let _guard = if info.kind == "Service" { Some(api.allocator.lock().await) } else { None };
+    if info.kind == "Service" {
+        api.allocator.allocate(api, &mut obj, None).await?;
+    }
+    for attempt in 0..8 {
+        if explicit_name.is_none() {
+            let base = generate_name.clone().unwrap_or_default();
+            if let Some(meta) = metadata_mut(&mut obj) {
+                meta.insert("name".into(), json!(format!("{base}{}", random_suffix())));
+            }
+        }
+        let name = object::name(&obj).to_string();
+        let causes = validate::validate(info.kind, &obj);
+        if !causes.is_empty() {
+            return Err(ApiError::invalid(info.group, info.kind, &name, causes));
+        }
+        if dry_run {
+            return Ok(obj);
+        }
+        let key = info.key(namespace.as_deref(), &name);
+        match api.store().create(&key, encode(&obj)?).await {
+            Ok(kv) => {
+                object::set_resource_version(&mut obj, kv.mod_revision);
+                return Ok(obj);
+            }
+            Err(StoreError::AlreadyExists(_)) if explicit_name.is_none() && attempt < 7 => continue,
+            Err(e) => return Err(store_error(e, info, &name)),
+        }
+    }
+    Err(ApiError::internal("could not generate a unique name"))
+}
+
+/// Kind-specific state an object starts with (status is the system's to write).
+fn prepare_for_create(kind: &str, obj: &mut Value) {
+    let Some(m) = obj.as_object_mut() else { return };
+    match kind {
+        "Pod" => {
+            let qos = qos_class(m.get("spec").unwrap_or(&Value::Null));
+            m.insert("status".into(), json!({"phase": "Pending", "qosClass": qos}));
+        }
+        "Namespace" => {
+            m.insert("status".into(), json!({"phase": "Active"}));
+        }
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "ReplicationController" => {
+            m.insert("status".into(), json!({}));
+        }
+        "Service" => {
+            m.insert("status".into(), json!({"loadBalancer": {}}));
+        }
+        _ => {}
+    }
+}
+
+/// The pod's QoS class from its containers' requests and limits.
+pub fn qos_class(spec: &Value) -> &'static str {
+    let containers: Vec<&Value> = ["containers", "initContainers"]
+        .iter()
+        .flat_map(|k| spec.get(*k).and_then(Value::as_array).into_iter().flatten())
+        .collect();
+    let mut any = false;
+    let mut guaranteed = true;
+    for c in containers {
+        let req = c.pointer("/resources/requests").and_then(Value::as_object);
+        let lim = c.pointer("/resources/limits").and_then(Value::as_object);
+        if req.is_some_and(|r| !r.is_empty()) || lim.is_some_and(|l| !l.is_empty()) {
+            any = true;
+        }
+        for res in ["cpu", "memory"] {
+            let l = lim.and_then(|l| l.get(res));
+            let r = req.and_then(|r| r.get(res)).or(l);
+            if l.is_none() || r != l {
+                guaranteed = false;
+            }
+        }
+    }
+    if !any {
+        "BestEffort"
+    } else if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
+}
+
+pub async fn create(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+    let obj = object::parse_body(body, &ctx.content_type)?;
+    let created = create_object(api, r.info, r.namespace.as_deref(), obj, ctx.dry_run()).await?;
+    Ok(response::json(StatusCode::CREATED, &created))
+}
+
+/// Merges an update into the current object as upstream's update strategies do: status is
+/// only written through /status (and only status is), metadata the system owns is kept,
+/// and `generation` follows spec changes.
+fn prepare_update(info: &ResourceInfo, subresource: Option<&str>, old: &Value, new: Value) -> Result<Value, ApiError> {
+    let mut out = match subresource {
+        // The binding subresource sets spec.nodeName and the PodScheduled condition.
+        Some("binding") => new,
+        Some("status") => {
+            let mut o = old.clone();
+            if let (Some(m), Some(status)) = (o.as_object_mut(), new.get("status")) {
+                m.insert("status".into(), status.clone());
+            }
+            o
+        }
+        _ => {
+            let mut n = new;
+            if info.has_subresource("status") {
+                if let Some(m) = n.as_object_mut() {
+                    match old.get("status") {
+                        Some(s) => m.insert("status".into(), s.clone()),
+                        None => m.remove("status"),
+                    };
+                }
+            }
+            n
+        }
+    };
+    if !out.is_object() {
+        return Err(ApiError::bad_request("the body of the request is not an object"));
+    }
+    set_type_meta(&mut out, info);
+    let old_name = object::name(old).to_string();
+    if let Some(n) = meta_str(&out, "name") {
+        if n != old_name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({n}) does not match the name on the URL ({old_name})"
+            )));
+        }
+    }
+    let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+    let spec_changed = spec_part(old) != spec_part(&out);
+    let meta = metadata_mut(&mut out).ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
+    for key in ["uid", "creationTimestamp", "namespace", "name", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+        match old.get("metadata").and_then(|m| m.get(key)) {
+            Some(v) => meta.insert(key.into(), v.clone()),
+            None => meta.remove(key),
+        };
+    }
+    meta.insert("generation".into(), json!(if spec_changed { generation + 1 } else { generation }));
+    defaults::apply(info.kind, &mut out);
+    Ok(out)
+}
+
+/// Reads, changes and writes one object, retrying on conflicts the caller did not ask to
+/// see (kube-apiserver's GuaranteedUpdate). `change` gets the current object and returns
+/// the desired one; a resourceVersion in its result is a precondition.
+pub async fn guaranteed_update<F>(
+    api: &ApiServer,
+    info: &'static ResourceInfo,
+    namespace: Option<&str>,
+    name: &str,
+    subresource: Option<&str>,
+    dry_run: bool,
+    mut change: F,
+) -> Result<Value, ApiError>
+where
+    F: FnMut(&Value) -> Result<Value, ApiError>,
+{
+    let key = info.key(namespace, name);
+    loop {
+        let kv = api.store().get(&key).await.map_err(|e| store_error(e, info, name))?;
+        let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
+        let mut current = decode(&kv)?;
+        set_type_meta(&mut current, info);
+        let desired = change(&current)?;
+        let precondition = meta_str(&desired, "resourceVersion").map(String::from);
+        if let Some(rv) = &precondition {
+            if *rv != kv.mod_revision.to_string() {
+                return Err(ApiError::modified_conflict(info.group, info.plural, name));
+            }
+        }
+        let _guard = if info.kind == "Service" { Some(api.allocator.lock().await) } else { None };
+        let mut merged = prepare_update(info, subresource, &current, desired)?;
+        if info.kind == "Service" && subresource.is_none() {
+            api.allocator.allocate(api, &mut merged, Some(&current)).await?;
+        }
+        let causes = validate::validate(info.kind, &merged);
+        if !causes.is_empty() {
+            return Err(ApiError::invalid(info.group, info.kind, name, causes));
+        }
+        object::set_resource_version(&mut merged, kv.mod_revision);
+        if merged == current || dry_run {
+            return Ok(merged);
+        }
+        match api.store().update(&key, encode(&merged)?, kv.mod_revision).await {
+            Ok(new_kv) => {
+                object::set_resource_version(&mut merged, new_kv.mod_revision);
+                if deletion_complete(&merged) {
+                    match api.store().delete(&key, Some(new_kv.mod_revision)).await {
+                        Ok(_) | Err(StoreError::NotFound(_)) | Err(StoreError::Conflict { .. }) => {}
+                        Err(e) => return Err(store_error(e, info, name)),
+                    }
+                }
+                return Ok(merged);
+            }
+            Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
+            Err(e) => return Err(store_error(e, info, name)),
+        }
+    }
+}
+
+/// An object marked for deletion with no finalizers left and no grace period to wait for.
+fn deletion_complete(obj: &Value) -> bool {
+    let meta = obj.get("metadata");
+    let deleting = meta.and_then(|m| m.get("deletionTimestamp")).is_some_and(|v| !v.is_null());
+    let finalizers = meta.and_then(|m| m.get("finalizers")).and_then(Value::as_array).is_some_and(|f| !f.is_empty());
+    let grace = meta.and_then(|m| m.get("deletionGracePeriodSeconds")).and_then(Value::as_i64).unwrap_or(0);
+    deleting && !finalizers && grace == 0
+}
+
+pub async fn update(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+    let (_, name) = key_of(r)?;
+    let new = object::parse_body(body, &ctx.content_type)?;
+    if let Some(n) = meta_str(&new, "name") {
+        if n != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({n}) does not match the name on the URL ({name})"
+            )));
+        }
+    }
+    let result = guaranteed_update(api, r.info, r.namespace.as_deref(), name, None, ctx.dry_run(), |_| Ok(new.clone())).await;
+    match result {
+        Err(e) if e.code == 404 && allow_create_on_update(r.info.kind) => {
+            let created = create_object(api, r.info, r.namespace.as_deref(), new, ctx.dry_run()).await?;
+            Ok(response::json(StatusCode::CREATED, &created))
+        }
+        other => Ok(response::ok(&other?)),
+    }
+}
+
+/// Kinds whose PUT creates a missing object, as upstream's strategies allow.
+fn allow_create_on_update(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Endpoints" | "Event" | "Lease" | "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding" | "LimitRange"
+    )
+}
+
+pub async fn patch(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+    let (_, name) = key_of(r)?;
+    let kind = crate::patch::PatchKind::from_content_type(&ctx.content_type)?;
+    let patch_doc = crate::patch::parse(kind, body)?;
+    let result = guaranteed_update(api, r.info, r.namespace.as_deref(), name, None, ctx.dry_run(), |current| {
+        crate::patch::apply(kind, current, &patch_doc)
+    })
+    .await;
+    match result {
+        Err(e) if e.code == 404 && kind == crate::patch::PatchKind::Apply => {
+            let mut obj = patch_doc.clone();
+            if let Some(meta) = metadata_mut(&mut obj) {
+                meta.insert("name".into(), json!(name));
+            }
+            let created = create_object(api, r.info, r.namespace.as_deref(), obj, ctx.dry_run()).await?;
+            Ok(response::json(StatusCode::CREATED, &created))
+        }
+        other => Ok(response::ok(&other?)),
+    }
+}
+
+/// Parsed DeleteOptions (from the body and the query).
+#[derive(Debug, Default, Clone)]
+pub struct DeleteOptions {
+    pub grace_period: Option<i64>,
+    pub propagation: Option<String>,
+    pub precondition_uid: Option<String>,
+    pub precondition_rv: Option<String>,
+    pub dry_run: bool,
+}
+
+impl DeleteOptions {
+    pub fn parse(ctx: &Ctx, body: &[u8]) -> Result<Self, ApiError> {
+        let mut o = DeleteOptions { dry_run: ctx.dry_run(), ..Default::default() };
+        if !body.iter().all(u8::is_ascii_whitespace) {
+            let v: Value = object::parse_body(body, &ctx.content_type)?;
+            o.grace_period = v.get("gracePeriodSeconds").and_then(Value::as_i64);
+            o.propagation = v.get("propagationPolicy").and_then(Value::as_str).map(String::from);
+            if v.get("orphanDependents").and_then(Value::as_bool) == Some(true) && o.propagation.is_none() {
+                o.propagation = Some("Orphan".into());
+            }
+            o.precondition_uid = v.pointer("/preconditions/uid").and_then(Value::as_str).map(String::from);
+            o.precondition_rv = v.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(String::from);
+            if v.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|d| d == "All")) {
+                o.dry_run = true;
+            }
+        }
+        if let Some(g) = ctx.q("gracePeriodSeconds").and_then(|g| g.parse().ok()) {
+            o.grace_period = Some(g);
+        }
+        if let Some(p) = ctx.q("propagationPolicy") {
+            o.propagation = Some(p.to_string());
+        }
+        if let Some(p) = &o.propagation {
+            if !["Orphan", "Background", "Foreground"].contains(&p.as_str()) {
+                return Err(ApiError::invalid("", "DeleteOptions", "", vec![apimachinery::status::Cause::not_supported(
+                    "propagationPolicy",
+                    p,
+                    &["Foreground", "Background", "Orphan"],
+                )]));
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// Deletes one object; returns (deleted now?, the object as it is after the call).
+pub async fn delete_object(
+    api: &ApiServer,
+    info: &'static ResourceInfo,
+    namespace: Option<&str>,
+    name: &str,
+    opts: &DeleteOptions,
+) -> Result<(bool, Value), ApiError> {
+    let key = info.key(namespace, name);
+    loop {
+        let kv = api.store().get(&key).await.map_err(|e| store_error(e, info, name))?;
+        let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
+        let mut obj = decode(&kv)?;
+        set_type_meta(&mut obj, info);
+        if let Some(uid) = &opts.precondition_uid {
+            let actual = meta_str(&obj, "uid").unwrap_or_default();
+            if actual != uid {
+                return Err(ApiError::conflict(info.group, info.plural, name, &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
+                )));
+            }
+        }
+        if let Some(rv) = &opts.precondition_rv {
+            if *rv != kv.mod_revision.to_string() {
+                return Err(ApiError::conflict(info.group, info.plural, name, &format!(
+                    "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                    kv.mod_revision
+                )));
+            }
+        }
+        let grace = if info.kind == "Pod" { pod_grace(&obj, opts.grace_period) } else { 0 };
+        let mut updated = obj.clone();
+        let meta = metadata_mut(&mut updated).ok_or_else(|| ApiError::internal("object without metadata"))?;
+        let mut finalizers: Vec<Value> = meta.get("finalizers").and_then(Value::as_array).cloned().unwrap_or_default();
+        let already_deleting = meta.get("deletionTimestamp").is_some_and(|v| !v.is_null());
+        let finalizer = match opts.propagation.as_deref() {
+            Some("Orphan") => Some("orphan"),
+            Some("Foreground") => Some("foregroundDeletion"),
+            _ => None,
+        };
+        if let Some(f) = finalizer {
+            if !finalizers.iter().any(|x| x == f) {
+                finalizers.push(json!(f));
+            }
+        }
+        if grace > 0 || !finalizers.is_empty() {
+            let current_grace = meta.get("deletionGracePeriodSeconds").and_then(Value::as_i64);
+            if already_deleting && current_grace.is_some_and(|g| g <= grace) && finalizer.is_none() {
+                return Ok((false, obj));
+            }
+            meta.insert("deletionTimestamp".into(), json!(rfc3339_after(grace)));
+            meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
+            meta.insert("finalizers".into(), json!(finalizers));
+            if opts.dry_run {
+                return Ok((false, updated));
+            }
+            match api.store().update(&key, encode(&updated)?, kv.mod_revision).await {
+                Ok(new_kv) => {
+                    object::set_resource_version(&mut updated, new_kv.mod_revision);
+                    return Ok((false, updated));
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(store_error(e, info, name)),
+            }
+        }
+        if opts.dry_run {
+            return Ok((true, obj));
+        }
+        match api.store().delete(&key, Some(kv.mod_revision)).await {
+            Ok(deleted) => {
+                object::set_resource_version(&mut obj, deleted.mod_revision);
+                return Ok((true, obj));
+            }
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(store_error(e, info, name)),
+        }
+    }
+}
+
+/// The grace period a pod deletion waits for: none for pods no kubelet runs.
+fn pod_grace(pod: &Value, requested: Option<i64>) -> i64 {
+    let scheduled = pod.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+    let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or_default();
+    if !scheduled || phase == "Succeeded" || phase == "Failed" {
+        return 0;
+    }
+    let default = pod.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+    // A zero grace period from a client means "as soon as possible" (1 s), unless the
+    // kubelet itself finishes the deletion of an already terminating pod.
+    match requested {
+        Some(0) if pod.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) => 0,
+        Some(g) => g.max(0),
+        None => default.max(0),
+    }
+}
+
+pub async fn delete(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+    let (_, name) = key_of(r)?;
+    let opts = DeleteOptions::parse(ctx, body)?;
+    let (deleted, obj) = delete_object(api, r.info, r.namespace.as_deref(), name, &opts).await?;
+    if !deleted {
+        return Ok(response::json(StatusCode::ACCEPTED, &obj));
+    }
+    if r.info.kind == "Pod" {
+        return Ok(response::ok(&obj));
+    }
+    Ok(response::ok(&success_status(r.info.group, r.info.plural, name, meta_str(&obj, "uid").unwrap_or_default())))
+}
+
+pub async fn delete_collection(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+    let opts = DeleteOptions::parse(ctx, body)?;
+    let (items, meta) = list_items(api, r, ctx).await?;
+    let mut out = Vec::new();
+    for item in items {
+        let name = object::name(&item).to_string();
+        let ns = meta_str(&item, "namespace").map(String::from);
+        match delete_object(api, r.info, ns.as_deref(), &name, &opts).await {
+            Ok((_, obj)) => out.push(obj),
+            Err(e) if e.code == 404 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(response::ok(&json!({
+        "kind": format!("{}List", r.info.kind),
+        "apiVersion": r.info.api_version(),
+        "metadata": meta,
+        "items": out,
+    })))
+}
+
