@@ -103,7 +103,7 @@ fn workload(obj: &Value, causes: &mut Vec<Cause>) {
             causes.push(Cause::invalid("spec.selector", "null", "empty selector is invalid for deployment"))
         }
         Ok(sel) => {
-            let labels = obj.pointer("/spec/template/metadata").map(labels_of).unwrap_or_default();
+            let labels = obj.pointer("/spec/template").map(labels_of).unwrap_or_default();
             if !sel.matches(&labels) {
                 let shown = serde_json::to_string(&labels).unwrap_or_default();
                 causes.push(Cause::invalid(

@@ -114,8 +114,11 @@ async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request) -> Response {
     };
     let target = match parse_path(&path) {
         Ok(t) => t,
-        Err(_) if path.starts_with("/openapi/") => {
-            return response::error(&ApiError::path_not_found());
+        Err(_) if path == "/openapi/v3" || path == "/openapi/v3/" => return crate::openapi::index(),
+        Err(_) if path.starts_with("/openapi/v3/") => {
+            let gv = path.trim_start_matches("/openapi/v3/").trim_end_matches('/');
+            return crate::openapi::document(gv, ctx.q("hash"))
+                .unwrap_or_else(|| response::error(&ApiError::path_not_found()));
         }
         Err(e) => return response::error(&e),
     };

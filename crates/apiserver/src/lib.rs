@@ -8,6 +8,7 @@ mod discovery;
 mod handler;
 mod kubelet_client;
 mod object;
+mod openapi;
 mod patch;
 pub mod pki;
 mod request;

@@ -456,7 +456,13 @@ where
         let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
         let mut current = decode(&kv)?;
         set_type_meta(&mut current, info);
-        let desired = change(&current)?;
+        // The callback sees the object without its resourceVersion, so a version in its
+        // result is one the client sent (a precondition), never the one read here.
+        let mut unversioned = current.clone();
+        if let Some(meta) = metadata_mut(&mut unversioned) {
+            meta.remove("resourceVersion");
+        }
+        let desired = change(&unversioned)?;
         let precondition = meta_str(&desired, "resourceVersion").map(String::from);
         if let Some(rv) = &precondition {
             if *rv != kv.mod_revision.to_string() {
