@@ -59,11 +59,15 @@ pub fn apply(kind: &str, obj: &mut Value) {
             if let Some(spec) = object_at(obj, "spec") {
                 default(spec, "finalizers", json!(["kubernetes"]));
             }
-            let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-            if let Some(meta) = object_at(obj, "metadata") {
-                if let Some(labels) = object_at_map(meta, "labels") {
-                    labels.insert("kubernetes.io/metadata.name".into(), json!(name));
-                }
+            let name = obj
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if let Some(labels) =
+                object_at(obj, "metadata").and_then(|m| object_at_map(m, "labels"))
+            {
+                labels.insert("kubernetes.io/metadata.name".into(), json!(name));
             }
         }
         "Secret" => {
@@ -75,7 +79,10 @@ pub fn apply(kind: &str, obj: &mut Value) {
     }
 }
 
-fn object_at_map<'a>(m: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<String, Value>> {
+fn object_at_map<'a>(
+    m: &'a mut Map<String, Value>,
+    key: &str,
+) -> Option<&'a mut Map<String, Value>> {
     if !m.get(key).is_some_and(Value::is_object) {
         m.insert(key.to_string(), json!({}));
     }
@@ -98,7 +105,10 @@ fn deployment(obj: &mut Value) {
             default(strategy, "type", json!("RollingUpdate"));
             if strategy.get("type") == Some(&json!("RollingUpdate")) {
                 default(strategy, "rollingUpdate", json!({}));
-                if let Some(ru) = strategy.get_mut("rollingUpdate").and_then(Value::as_object_mut) {
+                if let Some(ru) = strategy
+                    .get_mut("rollingUpdate")
+                    .and_then(Value::as_object_mut)
+                {
                     default(ru, "maxUnavailable", json!("25%"));
                     default(ru, "maxSurge", json!("25%"));
                 }
@@ -110,7 +120,9 @@ fn deployment(obj: &mut Value) {
 
 /// Pod spec defaults (SetDefaults_PodSpec, _Container, DefaultTolerationSeconds).
 pub fn pod_spec(spec: &mut Value) {
-    let Some(s) = spec.as_object_mut() else { return };
+    let Some(s) = spec.as_object_mut() else {
+        return;
+    };
     default(s, "restartPolicy", json!("Always"));
     default(s, "terminationGracePeriodSeconds", json!(30));
     default(s, "dnsPolicy", json!("ClusterFirst"));
@@ -133,10 +145,14 @@ pub fn pod_spec(spec: &mut Value) {
     }
     let tolerations = s.entry("tolerations").or_insert_with(|| json!([]));
     if let Some(list) = tolerations.as_array_mut() {
-        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+        for key in [
+            "node.kubernetes.io/not-ready",
+            "node.kubernetes.io/unreachable",
+        ] {
             let present = list.iter().any(|t| {
                 t.get("key").and_then(Value::as_str) == Some(key)
-                    || (t.get("operator").and_then(Value::as_str) == Some("Exists") && t.get("key").is_none())
+                    || (t.get("operator").and_then(Value::as_str) == Some("Exists")
+                        && t.get("key").is_none())
             });
             if !present {
                 list.push(json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}));
@@ -146,7 +162,11 @@ pub fn pod_spec(spec: &mut Value) {
 }
 
 fn container(c: &mut Value) {
-    let image = c.get("image").and_then(Value::as_str).unwrap_or_default().to_string();
+    let image = c
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let Some(m) = c.as_object_mut() else { return };
     default(m, "terminationMessagePath", json!("/dev/termination-log"));
     default(m, "terminationMessagePolicy", json!("File"));
@@ -187,10 +207,16 @@ pub fn default_pull_policy(image: &str) -> &'static str {
 }
 
 fn service(obj: &mut Value) {
-    let Some(spec) = object_at(obj, "spec") else { return };
+    let Some(spec) = object_at(obj, "spec") else {
+        return;
+    };
     default(spec, "type", json!("ClusterIP"));
     default(spec, "sessionAffinity", json!("None"));
-    let ty = spec.get("type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let ty = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     if ty != "ExternalName" {
         default(spec, "internalTrafficPolicy", json!("Cluster"));
     }
@@ -222,7 +248,10 @@ mod tests {
         assert_eq!(default_pull_policy("nginx"), "Always");
         assert_eq!(default_pull_policy("nginx:latest"), "Always");
         assert_eq!(default_pull_policy("127.0.0.1:5000/k8rs/demo"), "Always");
-        assert_eq!(default_pull_policy("127.0.0.1:5000/k8rs/demo:0.1.0"), "IfNotPresent");
+        assert_eq!(
+            default_pull_policy("127.0.0.1:5000/k8rs/demo:0.1.0"),
+            "IfNotPresent"
+        );
         assert_eq!(default_pull_policy("x@sha256:abc"), "IfNotPresent");
     }
 
@@ -235,7 +264,13 @@ mod tests {
         let c = &d["spec"]["template"]["spec"]["containers"][0];
         assert_eq!(c["imagePullPolicy"], "IfNotPresent");
         assert_eq!(d["spec"]["template"]["spec"]["restartPolicy"], "Always");
-        assert_eq!(d["spec"]["template"]["spec"]["tolerations"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            d["spec"]["template"]["spec"]["tolerations"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Recording core/v1 Events the way upstream components do, so `kubectl get events` and
 //! `kubectl describe` show them with upstream's reasons and wording.
 
-use k8s_openapi::jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
+use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, PostParams};
 
 /// `Normal` or `Warning`, as upstream.
@@ -33,7 +33,11 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(client: kube::Client, component: impl Into<String>, host: Option<String>) -> Self {
-        Recorder { client, component: component.into(), host }
+        Recorder {
+            client,
+            component: component.into(),
+            host,
+        }
     }
 
     /// Records one event about `object`. Failures are logged, never returned: an event
@@ -45,7 +49,10 @@ impl Recorder {
         reason: &str,
         message: impl Into<String>,
     ) {
-        let namespace = object.namespace.clone().unwrap_or_else(|| "default".to_string());
+        let namespace = object
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_string());
         let now = Timestamp::now();
         let name = format!(
             "{}.{:x}",
@@ -53,12 +60,19 @@ impl Recorder {
             now.as_nanosecond()
         );
         let event = Event {
-            metadata: ObjectMeta { name: Some(name), namespace: Some(namespace.clone()), ..Default::default() },
+            metadata: ObjectMeta {
+                name: Some(name),
+                namespace: Some(namespace.clone()),
+                ..Default::default()
+            },
             involved_object: object.clone(),
             reason: Some(reason.to_string()),
             message: Some(message.into()),
             type_: Some(event_type.as_str().to_string()),
-            source: Some(EventSource { component: Some(self.component.clone()), host: self.host.clone() }),
+            source: Some(EventSource {
+                component: Some(self.component.clone()),
+                host: self.host.clone(),
+            }),
             first_timestamp: Some(Time(now)),
             last_timestamp: Some(Time(now)),
             count: Some(1),

@@ -1,11 +1,11 @@
 //! The object model on top of k8s-openapi: resource registry, metadata rules, selectors,
 //! `Status` errors, Tables, and client-side helpers shared by every component.
 
+pub mod defaults;
 pub mod events;
 pub mod registry;
 pub mod selector;
 pub mod status;
-pub mod validation;
 pub mod table;
-pub mod defaults;
 pub mod validate;
+pub mod validation;

@@ -46,7 +46,16 @@ impl ResourceInfo {
         if self.create_only {
             &["create"]
         } else {
-            &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+            &[
+                "create",
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "update",
+                "watch",
+            ]
         }
     }
 
@@ -165,19 +174,28 @@ pub fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
 }
 
 /// Resources of one group-version.
-pub fn resources_of<'a>(group: &'a str, version: &'a str) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
-    RESOURCES.iter().filter(move |r| r.group == group && r.version == version)
+pub fn resources_of<'a>(
+    group: &'a str,
+    version: &'a str,
+) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
+    RESOURCES
+        .iter()
+        .filter(move |r| r.group == group && r.version == version)
 }
 
 /// Looks up a resource by group, version and plural name.
 pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceInfo> {
-    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.plural == plural)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// Looks up a resource by apiVersion (`v1`, `apps/v1`) and kind.
 pub fn lookup_kind(api_version: &str, kind: &str) -> Option<&'static ResourceInfo> {
     let (group, version) = split_api_version(api_version);
-    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.kind == kind)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.kind == kind)
 }
 
 /// Splits `apps/v1` into (`apps`, `v1`) and `v1` into (``, `v1`).
@@ -212,8 +230,16 @@ mod tests {
         let nodes = lookup("", "v1", "nodes").unwrap();
         assert_eq!(nodes.key(None, "n1"), "/registry/minions/n1");
         let svc = lookup_kind("v1", "Service").unwrap();
-        assert_eq!(svc.namespace_prefix(Some("x")), "/registry/services/specs/x/");
-        assert_eq!(lookup("apps", "v1", "deployments").unwrap().group_resource(), "deployments.apps");
+        assert_eq!(
+            svc.namespace_prefix(Some("x")),
+            "/registry/services/specs/x/"
+        );
+        assert_eq!(
+            lookup("apps", "v1", "deployments")
+                .unwrap()
+                .group_resource(),
+            "deployments.apps"
+        );
     }
 
     #[test]

@@ -67,7 +67,11 @@ impl LabelSelector {
 pub fn labels_of(obj: &Value) -> BTreeMap<String, String> {
     obj.pointer("/metadata/labels")
         .and_then(Value::as_object)
-        .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -82,7 +86,9 @@ fn split_terms(input: &str) -> Result<Vec<&str>, String> {
             ')' => {
                 depth -= 1;
                 if depth < 0 {
-                    return Err(format!("unable to parse requirement: unmatched ')' in {input:?}"));
+                    return Err(format!(
+                        "unable to parse requirement: unmatched ')' in {input:?}"
+                    ));
                 }
             }
             ',' if depth == 0 => {
@@ -93,7 +99,9 @@ fn split_terms(input: &str) -> Result<Vec<&str>, String> {
         }
     }
     if depth != 0 {
-        return Err(format!("unable to parse requirement: unmatched '(' in {input:?}"));
+        return Err(format!(
+            "unable to parse requirement: unmatched '(' in {input:?}"
+        ));
     }
     out.push(&input[start..]);
     Ok(out)
@@ -125,14 +133,20 @@ fn parse_requirement(term: &str) -> Result<Requirement, String> {
         } else if let Some(l) = rest.strip_prefix("in") {
             (false, l)
         } else {
-            return Err(format!("unable to parse requirement: found '{rest}', expected: in, notin, =, ==, !=, gt, lt"));
+            return Err(format!(
+                "unable to parse requirement: found '{rest}', expected: in, notin, =, ==, !=, gt, lt"
+            ));
         };
         let list = list.trim();
         let inner = list
             .strip_prefix('(')
             .and_then(|l| l.strip_suffix(')'))
             .ok_or_else(|| format!("unable to parse requirement: found '{list}', expected: '('"))?;
-        let values: Vec<String> = inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
+        let values: Vec<String> = inner
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
         for v in &values {
             validate_value(v)?;
         }
@@ -148,13 +162,21 @@ fn parse_requirement(term: &str) -> Result<Requirement, String> {
 }
 
 fn validate_key(key: &str) -> Result<(), String> {
-    crate::validation::qualified_name(key)
-        .map_err(|msgs| format!("unable to parse requirement: invalid label key {key:?}: {}", msgs.join("; ")))
+    crate::validation::qualified_name(key).map_err(|msgs| {
+        format!(
+            "unable to parse requirement: invalid label key {key:?}: {}",
+            msgs.join("; ")
+        )
+    })
 }
 
 fn validate_value(value: &str) -> Result<(), String> {
-    crate::validation::label_value(value)
-        .map_err(|msgs| format!("unable to parse requirement: invalid label value: {value:?}: {}", msgs.join("; ")))
+    crate::validation::label_value(value).map_err(|msgs| {
+        format!(
+            "unable to parse requirement: invalid label value: {value:?}: {}",
+            msgs.join("; ")
+        )
+    })
 }
 
 /// Builds a selector from a `metav1.LabelSelector` JSON value (matchLabels + matchExpressions).
@@ -162,18 +184,32 @@ pub fn from_label_selector_json(sel: &Value) -> Result<LabelSelector, String> {
     let mut requirements = Vec::new();
     if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object) {
         for (k, v) in ml {
-            requirements.push(Requirement::Equals(k.clone(), v.as_str().unwrap_or_default().to_string()));
+            requirements.push(Requirement::Equals(
+                k.clone(),
+                v.as_str().unwrap_or_default().to_string(),
+            ));
         }
     }
     if let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) {
         for e in exprs {
-            let key = e.get("key").and_then(Value::as_str).unwrap_or_default().to_string();
+            let key = e
+                .get("key")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             let values: Vec<String> = e
                 .get("values")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let op = e.get("operator").and_then(Value::as_str).unwrap_or_default();
+            let op = e
+                .get("operator")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             requirements.push(match op {
                 "In" => Requirement::In(key, values),
                 "NotIn" => Requirement::NotIn(key, values),
@@ -204,7 +240,11 @@ pub fn selector_string(sel: &Value) -> String {
                 .and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
-            match e.get("operator").and_then(Value::as_str).unwrap_or_default() {
+            match e
+                .get("operator")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+            {
                 "In" => parts.push(format!("{key} in ({})", vals.join(","))),
                 "NotIn" => parts.push(format!("{key} notin ({})", vals.join(","))),
                 "Exists" => parts.push(key.to_string()),
@@ -245,9 +285,15 @@ impl FieldSelector {
             } else if let Some((f, v)) = term.split_once('=') {
                 (f, v, false)
             } else {
-                return Err(format!("invalid selector: '{input}'; can't understand '{term}'"));
+                return Err(format!(
+                    "invalid selector: '{input}'; can't understand '{term}'"
+                ));
             };
-            requirements.push(FieldRequirement { field: field.trim().into(), value: value.trim().into(), negated });
+            requirements.push(FieldRequirement {
+                field: field.trim().into(),
+                value: value.trim().into(),
+                negated,
+            });
         }
         Ok(FieldSelector { requirements })
     }
@@ -258,7 +304,12 @@ impl FieldSelector {
 
     /// Checks every field is supported for a kind (`supported` lists the kind's fields
     /// besides metadata.name and metadata.namespace). Returns upstream's error message.
-    pub fn check_supported(&self, kind: &str, api_version: &str, supported: &[&str]) -> Result<(), String> {
+    pub fn check_supported(
+        &self,
+        kind: &str,
+        api_version: &str,
+        supported: &[&str],
+    ) -> Result<(), String> {
         for r in &self.requirements {
             let f = r.field.as_str();
             if f != "metadata.name" && f != "metadata.namespace" && !supported.contains(&f) {
@@ -303,18 +354,38 @@ mod tests {
     use serde_json::json;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn parses_and_matches_every_operator() {
-        let s = LabelSelector::parse("app=demo,tier!=db,env in (prod, staging),!canary,rel notin (a),team").unwrap();
+        let s = LabelSelector::parse(
+            "app=demo,tier!=db,env in (prod, staging),!canary,rel notin (a),team",
+        )
+        .unwrap();
         assert_eq!(s.requirements.len(), 6);
         assert!(s.matches(&labels(&[("app", "demo"), ("env", "prod"), ("team", "x")])));
-        assert!(!s.matches(&labels(&[("app", "demo"), ("env", "prod"), ("team", "x"), ("canary", "1")])));
+        assert!(!s.matches(&labels(&[
+            ("app", "demo"),
+            ("env", "prod"),
+            ("team", "x"),
+            ("canary", "1")
+        ])));
         assert!(!s.matches(&labels(&[("app", "demo"), ("env", "dev"), ("team", "x")])));
-        assert!(!s.matches(&labels(&[("app", "demo"), ("env", "prod"), ("team", "x"), ("rel", "a")])));
-        assert!(LabelSelector::parse("a==b").unwrap().matches(&labels(&[("a", "b")])));
+        assert!(!s.matches(&labels(&[
+            ("app", "demo"),
+            ("env", "prod"),
+            ("team", "x"),
+            ("rel", "a")
+        ])));
+        assert!(
+            LabelSelector::parse("a==b")
+                .unwrap()
+                .matches(&labels(&[("a", "b")]))
+        );
     }
 
     #[test]
@@ -327,11 +398,27 @@ mod tests {
     #[test]
     fn field_selectors_read_dotted_paths() {
         let pod = json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1"}, "status": {"phase": "Running"}});
-        assert!(FieldSelector::parse("spec.nodeName=n1,status.phase!=Failed").unwrap().matches_object(&pod));
-        assert!(!FieldSelector::parse("spec.nodeName=n2").unwrap().matches_object(&pod));
-        assert!(FieldSelector::parse("spec.nodeName=").unwrap().matches_object(&json!({"spec": {}})));
+        assert!(
+            FieldSelector::parse("spec.nodeName=n1,status.phase!=Failed")
+                .unwrap()
+                .matches_object(&pod)
+        );
+        assert!(
+            !FieldSelector::parse("spec.nodeName=n2")
+                .unwrap()
+                .matches_object(&pod)
+        );
+        assert!(
+            FieldSelector::parse("spec.nodeName=")
+                .unwrap()
+                .matches_object(&json!({"spec": {}}))
+        );
         let fs = FieldSelector::parse("spec.bogus=1").unwrap();
-        assert_eq!(fs.check_supported("Pod", "v1", &["spec.nodeName"]).unwrap_err(), "field label not supported: spec.bogus");
+        assert_eq!(
+            fs.check_supported("Pod", "v1", &["spec.nodeName"])
+                .unwrap_err(),
+            "field label not supported: spec.bogus"
+        );
     }
 
     #[test]

@@ -13,7 +13,11 @@ pub struct Cause {
 
 impl Cause {
     pub fn required(field: impl Into<String>) -> Self {
-        Cause { reason: "FieldValueRequired", field: field.into(), message: "Required value".into() }
+        Cause {
+            reason: "FieldValueRequired",
+            field: field.into(),
+            message: "Required value".into(),
+        }
     }
 
     pub fn invalid(field: impl Into<String>, value: &str, detail: &str) -> Self {
@@ -29,16 +33,28 @@ impl Cause {
         Cause {
             reason: "FieldValueNotSupported",
             field: field.into(),
-            message: format!("Unsupported value: {}: supported values: {}", quote(value), list.join(", ")),
+            message: format!(
+                "Unsupported value: {}: supported values: {}",
+                quote(value),
+                list.join(", ")
+            ),
         }
     }
 
     pub fn forbidden(field: impl Into<String>, detail: &str) -> Self {
-        Cause { reason: "FieldValueForbidden", field: field.into(), message: format!("Forbidden: {detail}") }
+        Cause {
+            reason: "FieldValueForbidden",
+            field: field.into(),
+            message: format!("Forbidden: {detail}"),
+        }
     }
 
     pub fn duplicate(field: impl Into<String>, value: &str) -> Self {
-        Cause { reason: "FieldValueDuplicate", field: field.into(), message: format!("Duplicate value: {}", quote(value)) }
+        Cause {
+            reason: "FieldValueDuplicate",
+            field: field.into(),
+            message: format!("Duplicate value: {}", quote(value)),
+        }
     }
 
     /// `field: message`, as upstream joins causes into the Status message.
@@ -64,7 +80,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code, reason, message: message.into(), details: None }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
     }
 
     fn with_details(mut self, group: &str, kind: &str, name: &str) -> Self {
@@ -81,14 +102,22 @@ impl ApiError {
 
     /// `pods "x" not found`
     pub fn not_found(group: &str, resource: &str, name: &str) -> Self {
-        ApiError::new(404, "NotFound", format!("{} \"{}\" not found", qualified(group, resource), name))
-            .with_details(group, resource, name)
+        ApiError::new(
+            404,
+            "NotFound",
+            format!("{} \"{}\" not found", qualified(group, resource), name),
+        )
+        .with_details(group, resource, name)
     }
 
     /// `pods "x" already exists`
     pub fn already_exists(group: &str, resource: &str, name: &str) -> Self {
-        ApiError::new(409, "AlreadyExists", format!("{} \"{}\" already exists", qualified(group, resource), name))
-            .with_details(group, resource, name)
+        ApiError::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{}\" already exists", qualified(group, resource), name),
+        )
+        .with_details(group, resource, name)
     }
 
     /// The optimistic-concurrency conflict.
@@ -96,7 +125,12 @@ impl ApiError {
         ApiError::new(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} \"{}\": {}", qualified(group, resource), name, detail),
+            format!(
+                "Operation cannot be fulfilled on {} \"{}\": {}",
+                qualified(group, resource),
+                name,
+                detail
+            ),
         )
         .with_details(group, resource, name)
     }
@@ -114,13 +148,21 @@ impl ApiError {
     pub fn invalid(group: &str, kind: &str, name: &str, causes: Vec<Cause>) -> Self {
         // The message names the group-qualified kind (`Deployment.apps`); kubectl rewrites it
         // to `The Deployment "x" is invalid` from `details`.
-        let qkind = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
+        let qkind = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
         let msg = match causes.len() {
             0 => format!("{qkind} \"{name}\" is invalid"),
             1 => format!("{qkind} \"{name}\" is invalid: {}", causes[0].to_message()),
             _ => format!(
                 "{qkind} \"{name}\" is invalid: [{}]",
-                causes.iter().map(Cause::to_message).collect::<Vec<_>>().join(", ")
+                causes
+                    .iter()
+                    .map(Cause::to_message)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         let mut e = ApiError::new(422, "Invalid", msg).with_details(group, kind, name);
@@ -140,7 +182,11 @@ impl ApiError {
     }
 
     pub fn method_not_supported(resource: &str, verb: &str) -> Self {
-        ApiError::new(405, "MethodNotAllowed", format!("{verb} is not supported on resources of kind \"{resource}\""))
+        ApiError::new(
+            405,
+            "MethodNotAllowed",
+            format!("{verb} is not supported on resources of kind \"{resource}\""),
+        )
     }
 
     /// A watch or list from a compacted resourceVersion.
@@ -165,7 +211,13 @@ impl ApiError {
     }
 
     pub fn unsupported_media_type(content_type: &str) -> Self {
-        ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {content_type:?})"))
+        ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {content_type:?})"
+            ),
+        )
     }
 
     pub fn request_entity_too_large(message: impl Into<String>) -> Self {
@@ -177,7 +229,11 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        ApiError::new(500, "InternalError", format!("Internal error occurred: {}", message.into()))
+        ApiError::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {}", message.into()),
+        )
     }
 
     pub fn service_unavailable(message: impl Into<String>) -> Self {
@@ -185,7 +241,11 @@ impl ApiError {
     }
 
     pub fn path_not_found() -> Self {
-        ApiError::new(404, "NotFound", "the server could not find the requested resource")
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
     }
 
     /// The error as a `Status` object.
@@ -208,7 +268,11 @@ impl ApiError {
 
 /// `deployments.apps` for errors, `pods` for the core group.
 fn qualified(group: &str, resource: &str) -> String {
-    if group.is_empty() { resource.to_string() } else { format!("{resource}.{group}") }
+    if group.is_empty() {
+        resource.to_string()
+    } else {
+        format!("{resource}.{group}")
+    }
 }
 
 /// The `Status` returned for a successful delete of an object removed at once.
@@ -226,19 +290,46 @@ mod tests {
 
     #[test]
     fn messages_match_upstream() {
-        assert_eq!(ApiError::not_found("apps", "deployments", "x").message, "deployments.apps \"x\" not found");
-        assert_eq!(ApiError::already_exists("", "pods", "p").message, "pods \"p\" already exists");
-        let e = ApiError::invalid("apps", "Deployment", "x", vec![Cause::required("spec.selector")]);
-        assert_eq!(e.message, "Deployment.apps \"x\" is invalid: spec.selector: Required value");
+        assert_eq!(
+            ApiError::not_found("apps", "deployments", "x").message,
+            "deployments.apps \"x\" not found"
+        );
+        assert_eq!(
+            ApiError::already_exists("", "pods", "p").message,
+            "pods \"p\" already exists"
+        );
+        let e = ApiError::invalid(
+            "apps",
+            "Deployment",
+            "x",
+            vec![Cause::required("spec.selector")],
+        );
+        assert_eq!(
+            e.message,
+            "Deployment.apps \"x\" is invalid: spec.selector: Required value"
+        );
         assert_eq!(e.code, 422);
-        assert_eq!(e.to_status()["details"]["causes"][0]["reason"], "FieldValueRequired");
+        assert_eq!(
+            e.to_status()["details"]["causes"][0]["reason"],
+            "FieldValueRequired"
+        );
         let c = ApiError::modified_conflict("", "pods", "p");
-        assert!(c.message.starts_with("Operation cannot be fulfilled on pods \"p\": the object has been modified"));
+        assert!(c.message.starts_with(
+            "Operation cannot be fulfilled on pods \"p\": the object has been modified"
+        ));
     }
 
     #[test]
     fn several_causes_are_bracketed() {
-        let e = ApiError::invalid("", "Pod", "p", vec![Cause::required("a"), Cause::required("b")]);
-        assert_eq!(e.message, "Pod \"p\" is invalid: [a: Required value, b: Required value]");
+        let e = ApiError::invalid(
+            "",
+            "Pod",
+            "p",
+            vec![Cause::required("a"), Cause::required("b")],
+        );
+        assert_eq!(
+            e.message,
+            "Pod \"p\" is invalid: [a: Required value, b: Required value]"
+        );
     }
 }

@@ -34,7 +34,11 @@ fn columns(kind: &str) -> &'static [Col] {
             Col("Kernel-Version", "string", "", 1),
             Col("Container-Runtime", "string", "", 1),
         ],
-        "Namespace" => &[Col("Name", "string", "name", 0), Col("Status", "string", "", 0), Col("Age", "string", "", 0)],
+        "Namespace" => &[
+            Col("Name", "string", "name", 0),
+            Col("Status", "string", "", 0),
+            Col("Age", "string", "", 0),
+        ],
         "Service" => &[
             Col("Name", "string", "name", 0),
             Col("Type", "string", "", 0),
@@ -76,7 +80,11 @@ fn columns(kind: &str) -> &'static [Col] {
             Col("Count", "string", "", 1),
             Col("Name", "string", "", 1),
         ],
-        "Endpoints" => &[Col("Name", "string", "name", 0), Col("Endpoints", "string", "", 0), Col("Age", "string", "", 0)],
+        "Endpoints" => &[
+            Col("Name", "string", "name", 0),
+            Col("Endpoints", "string", "", 0),
+            Col("Age", "string", "", 0),
+        ],
         "EndpointSlice" => &[
             Col("Name", "string", "name", 0),
             Col("AddressType", "string", "", 0),
@@ -84,22 +92,43 @@ fn columns(kind: &str) -> &'static [Col] {
             Col("Endpoints", "string", "", 0),
             Col("Age", "string", "", 0),
         ],
-        "Lease" => &[Col("Name", "string", "name", 0), Col("Holder", "string", "", 0), Col("Age", "string", "", 0)],
-        "ConfigMap" => &[Col("Name", "string", "name", 0), Col("Data", "string", "", 0), Col("Age", "string", "", 0)],
+        "Lease" => &[
+            Col("Name", "string", "name", 0),
+            Col("Holder", "string", "", 0),
+            Col("Age", "string", "", 0),
+        ],
+        "ConfigMap" => &[
+            Col("Name", "string", "name", 0),
+            Col("Data", "string", "", 0),
+            Col("Age", "string", "", 0),
+        ],
         "Secret" => &[
             Col("Name", "string", "name", 0),
             Col("Type", "string", "", 0),
             Col("Data", "string", "", 0),
             Col("Age", "string", "", 0),
         ],
-        "ServiceAccount" => &[Col("Name", "string", "name", 0), Col("Secrets", "string", "", 0), Col("Age", "string", "", 0)],
-        _ => &[Col("Name", "string", "name", 0), Col("Created At", "date", "", 0)],
+        "ServiceAccount" => &[
+            Col("Name", "string", "name", 0),
+            Col("Secrets", "string", "", 0),
+            Col("Age", "string", "", 0),
+        ],
+        _ => &[
+            Col("Name", "string", "name", 0),
+            Col("Created At", "date", "", 0),
+        ],
     }
 }
 
 /// Builds a Table from objects of one kind. `include_object` is `None`, `Metadata` (the
 /// default) or `Object`. `list_meta` is the list's metadata (resourceVersion, continue).
-pub fn build_table(kind: &str, objects: &[Value], include_object: &str, list_meta: Value, now: Timestamp) -> Value {
+pub fn build_table(
+    kind: &str,
+    objects: &[Value],
+    include_object: &str,
+    list_meta: Value,
+    now: Timestamp,
+) -> Value {
     let cols = columns(kind);
     let column_definitions: Vec<Value> = cols
         .iter()
@@ -136,8 +165,12 @@ pub fn build_table(kind: &str, objects: &[Value], include_object: &str, list_met
 
 fn column_description(name: &str) -> &'static str {
     match name {
-        "Name" => "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
-        "Age" | "Created At" => "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.",
+        "Name" => {
+            "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
+        }
+        "Age" | "Created At" => {
+            "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC."
+        }
         _ => "",
     }
 }
@@ -151,7 +184,10 @@ fn i(v: &Value, ptr: &str) -> i64 {
 }
 
 fn arr<'a>(v: &'a Value, ptr: &str) -> &'a [Value] {
-    v.pointer(ptr).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+    v.pointer(ptr)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 fn or_none(s: String) -> String {
@@ -184,7 +220,11 @@ pub fn human_duration(seconds: i64) -> String {
     let minutes = seconds / 60;
     if minutes < 10 {
         let s = seconds % 60;
-        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
     }
     if minutes < 180 {
         return format!("{minutes}m");
@@ -192,21 +232,33 @@ pub fn human_duration(seconds: i64) -> String {
     let hours = minutes / 60;
     if hours < 8 {
         let m = minutes % 60;
-        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
     }
     if hours < 48 {
         return format!("{hours}h");
     }
     if hours < 24 * 8 {
         let h = hours % 24;
-        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
     }
     if hours < 24 * 365 * 2 {
         return format!("{}d", hours / 24);
     }
     if hours < 24 * 365 * 8 {
         let dy = (hours / 24) % 365;
-        return if dy == 0 { format!("{}y", hours / 24 / 365) } else { format!("{}y{dy}d", hours / 24 / 365) };
+        return if dy == 0 {
+            format!("{}y", hours / 24 / 365)
+        } else {
+            format!("{}y{dy}d", hours / 24 / 365)
+        };
     }
     format!("{}y", hours / 24 / 365)
 }
@@ -222,13 +274,21 @@ fn cells(kind: &str, o: &Value, now: Timestamp) -> Vec<Value> {
             let (containers, images) = containers_images(o);
             vec![
                 name,
-                json!(format!("{}/{}", i(o, "/status/readyReplicas"), o.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1))),
+                json!(format!(
+                    "{}/{}",
+                    i(o, "/status/readyReplicas"),
+                    o.pointer("/spec/replicas")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(1)
+                )),
                 json!(i(o, "/status/updatedReplicas")),
                 json!(i(o, "/status/availableReplicas")),
                 json!(age(o, now)),
                 json!(containers),
                 json!(images),
-                json!(or_none(selector_string(o.pointer("/spec/selector").unwrap_or(&Value::Null)))),
+                json!(or_none(selector_string(
+                    o.pointer("/spec/selector").unwrap_or(&Value::Null)
+                ))),
             ]
         }
         "ReplicaSet" | "ReplicationController" => {
@@ -240,7 +300,11 @@ fn cells(kind: &str, o: &Value, now: Timestamp) -> Vec<Value> {
             };
             vec![
                 name,
-                json!(o.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)),
+                json!(
+                    o.pointer("/spec/replicas")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(1)
+                ),
                 json!(i(o, "/status/replicas")),
                 json!(i(o, "/status/readyReplicas")),
                 json!(age(o, now)),
@@ -252,25 +316,50 @@ fn cells(kind: &str, o: &Value, now: Timestamp) -> Vec<Value> {
         "Event" => event_cells(o, now),
         "Endpoints" => vec![name, json!(endpoints_string(o)), json!(age(o, now))],
         "EndpointSlice" => {
-            let ports: Vec<String> = arr(o, "/ports").iter().map(|p| i(p, "/port").to_string()).collect();
-            let addrs: Vec<String> =
-                arr(o, "/endpoints").iter().flat_map(|e| arr(e, "/addresses").iter().filter_map(|a| a.as_str().map(String::from))).collect();
+            let ports: Vec<String> = arr(o, "/ports")
+                .iter()
+                .map(|p| i(p, "/port").to_string())
+                .collect();
+            let addrs: Vec<String> = arr(o, "/endpoints")
+                .iter()
+                .flat_map(|e| {
+                    arr(e, "/addresses")
+                        .iter()
+                        .filter_map(|a| a.as_str().map(String::from))
+                })
+                .collect();
             vec![
                 name,
                 json!(s(o, "/addressType")),
-                json!(if ports.is_empty() { "<unset>".to_string() } else { ports.join(",") }),
+                json!(if ports.is_empty() {
+                    "<unset>".to_string()
+                } else {
+                    ports.join(",")
+                }),
                 json!(limited_list(&addrs)),
                 json!(age(o, now)),
             ]
         }
-        "Lease" => vec![name, json!(s(o, "/spec/holderIdentity")), json!(age(o, now))],
+        "Lease" => vec![
+            name,
+            json!(s(o, "/spec/holderIdentity")),
+            json!(age(o, now)),
+        ],
         "ConfigMap" => {
-            let n = o.get("data").and_then(Value::as_object).map_or(0, |m| m.len())
-                + o.get("binaryData").and_then(Value::as_object).map_or(0, |m| m.len());
+            let n = o
+                .get("data")
+                .and_then(Value::as_object)
+                .map_or(0, |m| m.len())
+                + o.get("binaryData")
+                    .and_then(Value::as_object)
+                    .map_or(0, |m| m.len());
             vec![name, json!(n), json!(age(o, now))]
         }
         "Secret" => {
-            let n = o.get("data").and_then(Value::as_object).map_or(0, |m| m.len());
+            let n = o
+                .get("data")
+                .and_then(Value::as_object)
+                .map_or(0, |m| m.len());
             vec![name, json!(s(o, "/type")), json!(n), json!(age(o, now))]
         }
         "ServiceAccount" => vec![name, json!(arr(o, "/secrets").len()), json!(age(o, now))],
@@ -279,8 +368,13 @@ fn cells(kind: &str, o: &Value, now: Timestamp) -> Vec<Value> {
 }
 
 fn map_string(v: Option<&Value>) -> String {
-    let Some(m) = v.and_then(Value::as_object) else { return String::new() };
-    let mut parts: Vec<String> = m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect();
+    let Some(m) = v.and_then(Value::as_object) else {
+        return String::new();
+    };
+    let mut parts: Vec<String> = m
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect();
     parts.sort();
     parts.join(",")
 }
@@ -330,7 +424,11 @@ fn pod_cells(o: &Value, now: Timestamp) -> Vec<Value> {
     let mut last_restart: Option<Timestamp> = None;
     let mut reason = {
         let r = s(o, "/status/reason");
-        if r.is_empty() { s(o, "/status/phase").to_string() } else { r.to_string() }
+        if r.is_empty() {
+            s(o, "/status/phase").to_string()
+        } else {
+            r.to_string()
+        }
     };
 
     // Init containers first: while one is not done, the pod shows Init:n/m or its reason.
@@ -339,11 +437,23 @@ fn pod_cells(o: &Value, now: Timestamp) -> Vec<Value> {
     let mut initializing = false;
     for (idx, st) in init_statuses.iter().enumerate() {
         restarts += i(st, "/restartCount");
-        if let Some(t) = st.pointer("/lastState/terminated/finishedAt").and_then(Value::as_str).and_then(|t| t.parse().ok()) {
+        if let Some(t) = st
+            .pointer("/lastState/terminated/finishedAt")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse().ok())
+        {
             last_restart = last_restart.max(Some(t));
         }
-        let is_sidecar = inits.get(idx).and_then(|c| c.get("restartPolicy")).and_then(Value::as_str) == Some("Always");
-        if st.pointer("/state/terminated/exitCode").and_then(Value::as_i64) == Some(0) {
+        let is_sidecar = inits
+            .get(idx)
+            .and_then(|c| c.get("restartPolicy"))
+            .and_then(Value::as_str)
+            == Some("Always");
+        if st
+            .pointer("/state/terminated/exitCode")
+            .and_then(Value::as_i64)
+            == Some(0)
+        {
             continue;
         }
         if is_sidecar && st.get("started").and_then(Value::as_bool) == Some(true) {
@@ -358,7 +468,11 @@ fn pod_cells(o: &Value, now: Timestamp) -> Vec<Value> {
             } else {
                 format!("Init:ExitCode:{}", i(t, "/exitCode"))
             };
-        } else if let Some(r) = st.pointer("/state/waiting/reason").and_then(Value::as_str).filter(|r| !r.is_empty() && *r != "PodInitializing") {
+        } else if let Some(r) = st
+            .pointer("/state/waiting/reason")
+            .and_then(Value::as_str)
+            .filter(|r| !r.is_empty() && *r != "PodInitializing")
+        {
             reason = format!("Init:{r}");
         } else {
             reason = format!("Init:{}/{}", idx, inits.len());
@@ -372,10 +486,18 @@ fn pod_cells(o: &Value, now: Timestamp) -> Vec<Value> {
         let mut has_running = false;
         for st in statuses.iter().rev() {
             restarts += i(st, "/restartCount");
-            if let Some(t) = st.pointer("/lastState/terminated/finishedAt").and_then(Value::as_str).and_then(|t| t.parse().ok()) {
+            if let Some(t) = st
+                .pointer("/lastState/terminated/finishedAt")
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse().ok())
+            {
                 last_restart = last_restart.max(Some(t));
             }
-            if let Some(r) = st.pointer("/state/waiting/reason").and_then(Value::as_str).filter(|r| !r.is_empty()) {
+            if let Some(r) = st
+                .pointer("/state/waiting/reason")
+                .and_then(Value::as_str)
+                .filter(|r| !r.is_empty())
+            {
                 reason = r.to_string();
             } else if let Some(t) = st.pointer("/state/terminated") {
                 let r = s(t, "/reason");
@@ -386,23 +508,40 @@ fn pod_cells(o: &Value, now: Timestamp) -> Vec<Value> {
                 } else {
                     format!("ExitCode:{}", i(t, "/exitCode"))
                 };
-            } else if st.get("ready").and_then(Value::as_bool) == Some(true) && st.pointer("/state/running").is_some() {
+            } else if st.get("ready").and_then(Value::as_bool) == Some(true)
+                && st.pointer("/state/running").is_some()
+            {
                 has_running = true;
                 ready += 1;
             }
         }
         if reason == "Completed" && has_running {
-            let pod_ready = arr(o, "/status/conditions").iter().any(|c| s(c, "/type") == "Ready" && s(c, "/status") == "True");
-            reason = if pod_ready { "Running".into() } else { "NotReady".into() };
+            let pod_ready = arr(o, "/status/conditions")
+                .iter()
+                .any(|c| s(c, "/type") == "Ready" && s(c, "/status") == "True");
+            reason = if pod_ready {
+                "Running".into()
+            } else {
+                "NotReady".into()
+            };
         }
     }
 
-    if o.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
-        reason = if s(o, "/status/reason") == "NodeLost" { "Unknown".into() } else { "Terminating".into() };
+    if o.pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+    {
+        reason = if s(o, "/status/reason") == "NodeLost" {
+            "Unknown".into()
+        } else {
+            "Terminating".into()
+        };
     }
 
     let restarts_cell = match last_restart {
-        Some(t) if restarts > 0 => format!("{restarts} ({} ago)", human_duration(now.as_second() - t.as_second())),
+        Some(t) if restarts > 0 => format!(
+            "{restarts} ({} ago)",
+            human_duration(now.as_second() - t.as_second())
+        ),
         _ => restarts.to_string(),
     };
     let ip = {
@@ -424,7 +563,11 @@ fn pod_cells(o: &Value, now: Timestamp) -> Vec<Value> {
         let conds = arr(o, "/status/conditions");
         let true_count = gates
             .iter()
-            .filter(|g| conds.iter().any(|c| s(c, "/type") == s(g, "/conditionType") && s(c, "/status") == "True"))
+            .filter(|g| {
+                conds
+                    .iter()
+                    .any(|c| s(c, "/type") == s(g, "/conditionType") && s(c, "/status") == "True")
+            })
             .count();
         format!("{true_count}/{}", gates.len())
     };
@@ -443,7 +586,9 @@ fn pod_cells(o: &Value, now: Timestamp) -> Vec<Value> {
 
 fn node_cells(o: &Value, now: Timestamp) -> Vec<Value> {
     let mut status: Vec<String> = Vec::new();
-    let ready = arr(o, "/status/conditions").iter().find(|c| s(c, "/type") == "Ready");
+    let ready = arr(o, "/status/conditions")
+        .iter()
+        .find(|c| s(c, "/type") == "Ready");
     status.push(match ready.map(|c| s(c, "/status")) {
         Some("True") => "Ready".into(),
         _ => "NotReady".into(),
@@ -463,7 +608,11 @@ fn node_cells(o: &Value, now: Timestamp) -> Vec<Value> {
     vec![
         json!(s(o, "/metadata/name")),
         json!(status.join(",")),
-        json!(if roles.is_empty() { "<none>".into() } else { roles.join(",") }),
+        json!(if roles.is_empty() {
+            "<none>".into()
+        } else {
+            roles.join(",")
+        }),
         json!(age(o, now)),
         json!(s(o, "/status/nodeInfo/kubeletVersion")),
         json!(addr("InternalIP")),
@@ -475,21 +624,27 @@ fn node_cells(o: &Value, now: Timestamp) -> Vec<Value> {
 }
 
 fn or_unknown(s: &str) -> String {
-    if s.is_empty() { "<unknown>".into() } else { s.into() }
+    if s.is_empty() {
+        "<unknown>".into()
+    } else {
+        s.into()
+    }
 }
 
 fn selector_roles(o: &Value) -> Vec<String> {
-    let Some(labels) = o.pointer("/metadata/labels").and_then(Value::as_object) else { return vec![] };
+    let Some(labels) = o.pointer("/metadata/labels").and_then(Value::as_object) else {
+        return vec![];
+    };
     let mut roles = Vec::new();
     for (k, v) in labels {
         if let Some(role) = k.strip_prefix("node-role.kubernetes.io/") {
             if !role.is_empty() {
                 roles.push(role.to_string());
             }
-        } else if k == "kubernetes.io/role" {
-            if let Some(v) = v.as_str().filter(|v| !v.is_empty()) {
-                roles.push(v.to_string());
-            }
+        } else if k == "kubernetes.io/role"
+            && let Some(v) = v.as_str().filter(|v| !v.is_empty())
+        {
+            roles.push(v.to_string());
         }
     }
     roles
@@ -508,18 +663,33 @@ fn service_cells(o: &Value, now: Timestamp) -> Vec<Value> {
         .iter()
         .map(|i| {
             let ip = s(i, "/ip");
-            if ip.is_empty() { s(i, "/hostname").to_string() } else { ip.to_string() }
+            if ip.is_empty() {
+                s(i, "/hostname").to_string()
+            } else {
+                ip.to_string()
+            }
         })
         .collect();
-    let external: Vec<String> = arr(o, "/spec/externalIPs").iter().filter_map(|v| v.as_str().map(String::from)).collect();
+    let external: Vec<String> = arr(o, "/spec/externalIPs")
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
     let external_ip = match ty {
         "ClusterIP" | "NodePort" => {
-            if external.is_empty() { "<none>".into() } else { external.join(",") }
+            if external.is_empty() {
+                "<none>".into()
+            } else {
+                external.join(",")
+            }
         }
         "LoadBalancer" => {
             let mut all = lb_ips.clone();
             all.extend(external.iter().cloned());
-            if all.is_empty() { "<pending>".into() } else { all.join(",") }
+            if all.is_empty() {
+                "<pending>".into()
+            } else {
+                all.join(",")
+            }
         }
         "ExternalName" => s(o, "/spec/externalName").to_string(),
         _ => "<unknown>".into(),
@@ -532,7 +702,11 @@ fn service_cells(o: &Value, now: Timestamp) -> Vec<Value> {
                 if pr.is_empty() { "TCP" } else { pr }
             };
             let np = i(p, "/nodePort");
-            if np > 0 { format!("{}:{}/{}", i(p, "/port"), np, proto) } else { format!("{}/{}", i(p, "/port"), proto) }
+            if np > 0 {
+                format!("{}:{}/{}", i(p, "/port"), np, proto)
+            } else {
+                format!("{}/{}", i(p, "/port"), proto)
+            }
         })
         .collect();
     vec![
@@ -540,7 +714,11 @@ fn service_cells(o: &Value, now: Timestamp) -> Vec<Value> {
         json!(ty),
         json!(cluster_ip),
         json!(external_ip),
-        json!(if ports.is_empty() { "<none>".into() } else { ports.join(",") }),
+        json!(if ports.is_empty() {
+            "<none>".into()
+        } else {
+            ports.join(",")
+        }),
         json!(age(o, now)),
         json!(or_none(map_string(o.pointer("/spec/selector")))),
     ]

@@ -27,7 +27,11 @@ struct InUse {
 
 impl Allocators {
     pub fn new(cidr: IpNet, ports: (u16, u16)) -> Self {
-        Allocators { lock: Mutex::new(()), cidr, ports }
+        Allocators {
+            lock: Mutex::new(()),
+            cidr,
+            ports,
+        }
     }
 
     pub async fn lock(&self) -> MutexGuard<'_, ()> {
@@ -40,18 +44,38 @@ impl Allocators {
             .range("/registry/services/specs/", RangeOptions::default())
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        let mut used = InUse { ips: HashSet::new(), node_ports: HashSet::new() };
+        let mut used = InUse {
+            ips: HashSet::new(),
+            node_ports: HashSet::new(),
+        };
         for kv in &res.kvs {
             let svc = decode(kv)?;
-            if (meta_str(&svc, "namespace").unwrap_or_default(), meta_str(&svc, "name").unwrap_or_default()) == except {
+            if (
+                meta_str(&svc, "namespace").unwrap_or_default(),
+                meta_str(&svc, "name").unwrap_or_default(),
+            ) == except
+            {
                 continue;
             }
-            if let Some(ip) = svc.pointer("/spec/clusterIP").and_then(Value::as_str).and_then(|s| s.parse().ok()) {
+            if let Some(ip) = svc
+                .pointer("/spec/clusterIP")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse().ok())
+            {
                 used.ips.insert(ip);
             }
-            for p in svc.pointer("/spec/ports").and_then(Value::as_array).into_iter().flatten() {
+            for p in svc
+                .pointer("/spec/ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(np) = p.get("nodePort").and_then(Value::as_u64) {
-                    let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP").to_string();
+                    let proto = p
+                        .get("protocol")
+                        .and_then(Value::as_str)
+                        .unwrap_or("TCP")
+                        .to_string();
                     used.node_ports.insert((np as u16, proto));
                 }
             }
@@ -61,11 +85,20 @@ impl Allocators {
 
     /// Fills in `spec.clusterIP(s)` and node ports of a Service being created (`old` None)
     /// or updated. The caller holds [`Allocators::lock`].
-    pub async fn allocate(&self, api: &ApiServer, svc: &mut Value, old: Option<&Value>) -> Result<(), ApiError> {
+    pub async fn allocate(
+        &self,
+        api: &ApiServer,
+        svc: &mut Value,
+        old: Option<&Value>,
+    ) -> Result<(), ApiError> {
         let ns = meta_str(svc, "namespace").unwrap_or_default().to_string();
         let name = meta_str(svc, "name").unwrap_or_default().to_string();
         let used = self.in_use(api, (&ns, &name)).await?;
-        let ty = svc.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+        let ty = svc
+            .pointer("/spec/type")
+            .and_then(Value::as_str)
+            .unwrap_or("ClusterIP")
+            .to_string();
         let invalid = |causes: Vec<Cause>| ApiError::invalid("", "Service", &name, causes);
 
         if ty == "ExternalName" {
@@ -74,37 +107,60 @@ impl Allocators {
                 spec.remove("clusterIPs");
             }
         } else {
-            let requested = svc.pointer("/spec/clusterIP").and_then(Value::as_str).unwrap_or_default().to_string();
-            let previous = old.and_then(|o| o.pointer("/spec/clusterIP")).and_then(Value::as_str).unwrap_or_default().to_string();
+            let requested = svc
+                .pointer("/spec/clusterIP")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let previous = old
+                .and_then(|o| o.pointer("/spec/clusterIP"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             let ip = if !previous.is_empty() {
                 if !requested.is_empty() && requested != previous {
-                    return Err(invalid(vec![Cause::invalid("spec.clusterIPs[0]", &requested, "may not change once set")]));
+                    return Err(invalid(vec![Cause::invalid(
+                        "spec.clusterIPs[0]",
+                        &requested,
+                        "may not change once set",
+                    )]));
                 }
                 previous
             } else if requested == "None" {
                 requested
             } else if !requested.is_empty() {
-                let parsed: IpAddr = requested
-                    .parse()
-                    .map_err(|_| invalid(vec![Cause::invalid("spec.clusterIPs[0]", &requested, "must be a valid IP address")]))?;
+                let parsed: IpAddr = requested.parse().map_err(|_| {
+                    invalid(vec![Cause::invalid(
+                        "spec.clusterIPs[0]",
+                        &requested,
+                        "must be a valid IP address",
+                    )])
+                })?;
                 if !self.cidr.contains(&parsed) {
                     return Err(invalid(vec![Cause::invalid(
                         "spec.clusterIPs",
                         &format!("[]string{{\"{requested}\"}}"),
-                        &format!("failed to allocate IP {requested}: the provided IP ({requested}) is not in the valid range. The range of valid IPs is {}", self.cidr),
+                        &format!(
+                            "failed to allocate IP {requested}: the provided IP ({requested}) is not in the valid range. The range of valid IPs is {}",
+                            self.cidr
+                        ),
                     )]));
                 }
                 if used.ips.contains(&parsed) {
                     return Err(invalid(vec![Cause::invalid(
                         "spec.clusterIPs",
                         &format!("[]string{{\"{requested}\"}}"),
-                        &format!("failed to allocate IP {requested}: provided IP is already allocated"),
+                        &format!(
+                            "failed to allocate IP {requested}: provided IP is already allocated"
+                        ),
                     )]));
                 }
                 requested
             } else {
                 self.random_ip(&used.ips)
-                    .ok_or_else(|| ApiError::internal("failed to allocate a serviceIP: range is full"))?
+                    .ok_or_else(|| {
+                        ApiError::internal("failed to allocate a serviceIP: range is full")
+                    })?
                     .to_string()
             };
             svc["spec"]["clusterIP"] = json!(ip);
@@ -116,18 +172,30 @@ impl Allocators {
         }
 
         let wants_node_ports = ty == "NodePort"
-            || (ty == "LoadBalancer" && svc.pointer("/spec/allocateLoadBalancerNodePorts").and_then(Value::as_bool) != Some(false));
-        let old_ports: Vec<Value> = old.and_then(|o| o.pointer("/spec/ports")).and_then(Value::as_array).cloned().unwrap_or_default();
+            || (ty == "LoadBalancer"
+                && svc
+                    .pointer("/spec/allocateLoadBalancerNodePorts")
+                    .and_then(Value::as_bool)
+                    != Some(false));
+        let old_ports: Vec<Value> = old
+            .and_then(|o| o.pointer("/spec/ports"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let mut taken = used.node_ports;
         let mut causes = Vec::new();
         if let Some(ports) = svc.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
             for (i, p) in ports.iter_mut().enumerate() {
-                let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP").to_string();
+                let proto = p
+                    .get("protocol")
+                    .and_then(Value::as_str)
+                    .unwrap_or("TCP")
+                    .to_string();
                 if !wants_node_ports {
-                    if ty != "LoadBalancer" {
-                        if let Some(m) = p.as_object_mut() {
-                            m.remove("nodePort");
-                        }
+                    if ty != "LoadBalancer"
+                        && let Some(m) = p.as_object_mut()
+                    {
+                        m.remove("nodePort");
                     }
                     continue;
                 }
@@ -135,7 +203,10 @@ impl Allocators {
                 let port = p.get("port").cloned();
                 let previous = old_ports
                     .iter()
-                    .find(|o| o.get("port") == port.as_ref() && o.get("protocol").and_then(Value::as_str).unwrap_or("TCP") == proto)
+                    .find(|o| {
+                        o.get("port") == port.as_ref()
+                            && o.get("protocol").and_then(Value::as_str).unwrap_or("TCP") == proto
+                    })
                     .and_then(|o| o.get("nodePort"))
                     .and_then(Value::as_u64)
                     .map(|n| n as u16);
@@ -150,14 +221,22 @@ impl Allocators {
                             continue;
                         }
                         if taken.contains(&(np, proto.clone())) && Some(np) != previous {
-                            causes.push(Cause::invalid(format!("spec.ports[{i}].nodePort"), &np.to_string(), "provided port is already allocated"));
+                            causes.push(Cause::invalid(
+                                format!("spec.ports[{i}].nodePort"),
+                                &np.to_string(),
+                                "provided port is already allocated",
+                            ));
                             continue;
                         }
                         np
                     }
                     None => match self.random_port(&taken, &proto) {
                         Some(np) => np,
-                        None => return Err(ApiError::internal("failed to allocate a nodePort: range is full")),
+                        None => {
+                            return Err(ApiError::internal(
+                                "failed to allocate a nodePort: range is full",
+                            ));
+                        }
                     },
                 };
                 taken.insert((chosen, proto));
@@ -171,7 +250,9 @@ impl Allocators {
     }
 
     fn random_ip(&self, used: &HashSet<IpAddr>) -> Option<IpAddr> {
-        let IpNet::V4(net) = self.cidr else { return None };
+        let IpNet::V4(net) = self.cidr else {
+            return None;
+        };
         let base = u32::from(net.network());
         let size = 1u64 << (32 - net.prefix_len());
         if size < 4 {

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use crate::ApiServer;
 use crate::rest::{create_object, guaranteed_update};
 
-pub const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const SYSTEM_NAMESPACES: [&str; 4] =
+    ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 fn info(group: &str, plural: &str) -> Option<&'static ResourceInfo> {
     let version = "v1";
@@ -19,8 +20,18 @@ fn info(group: &str, plural: &str) -> Option<&'static ResourceInfo> {
 }
 
 /// Creates the object, or replaces its spec-like content when it already exists.
-async fn ensure(api: &ApiServer, info: &'static ResourceInfo, ns: Option<&str>, obj: Value, overwrite: &[&str]) {
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+async fn ensure(
+    api: &ApiServer,
+    info: &'static ResourceInfo,
+    ns: Option<&str>,
+    obj: Value,
+    overwrite: &[&str],
+) {
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     match create_object(api, info, ns, obj.clone(), false).await {
         Ok(_) => {}
         Err(e) if e.code == 409 => {
@@ -57,8 +68,22 @@ pub async fn run(api: &Arc<ApiServer>) {
         return;
     };
     for ns in SYSTEM_NAMESPACES {
-        ensure(api, namespaces, None, json!({"metadata": {"name": ns}}), &[]).await;
-        ensure(api, sas, Some(ns), json!({"metadata": {"name": "default"}}), &[]).await;
+        ensure(
+            api,
+            namespaces,
+            None,
+            json!({"metadata": {"name": ns}}),
+            &[],
+        )
+        .await;
+        ensure(
+            api,
+            sas,
+            Some(ns),
+            json!({"metadata": {"name": "default"}}),
+            &[],
+        )
+        .await;
     }
     let cfg = api.config();
     let cluster_ip = first_service_ip(cfg.service_cidr);

@@ -10,7 +10,10 @@ fn subresource_kind(info: &ResourceInfo, sub: &str) -> (Value, &'static [&'stati
     let own = gvk(info.group, info.version, info.kind);
     match sub {
         "status" => (own, &["get", "patch", "update"]),
-        "scale" => (gvk("autoscaling", "v1", "Scale"), &["get", "patch", "update"]),
+        "scale" => (
+            gvk("autoscaling", "v1", "Scale"),
+            &["get", "patch", "update"],
+        ),
         "log" => (gvk("", "v1", "Pod"), &["get"]),
         "binding" => (gvk("", "v1", "Binding"), &["create"]),
         "eviction" => (gvk("policy", "v1", "Eviction"), &["create"]),
@@ -23,10 +26,16 @@ fn subresource_kind(info: &ResourceInfo, sub: &str) -> (Value, &'static [&'stati
                 "Service" => "ServiceProxyOptions",
                 _ => "PodProxyOptions",
             };
-            (gvk("", "v1", k), &["create", "delete", "get", "patch", "update"])
+            (
+                gvk("", "v1", k),
+                &["create", "delete", "get", "patch", "update"],
+            )
         }
         "finalize" => (own, &["update"]),
-        "token" => (gvk("authentication.k8s.io", "v1", "TokenRequest"), &["create"]),
+        "token" => (
+            gvk("authentication.k8s.io", "v1", "TokenRequest"),
+            &["create"],
+        ),
         _ => (own, &["get", "patch", "update"]),
     }
 }
@@ -41,14 +50,20 @@ pub fn core_versions(server_address: &str) -> Value {
 }
 
 fn api_group(name: &str, versions: &[&str]) -> Value {
-    let vs: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v})).collect();
+    let vs: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v}))
+        .collect();
     json!({"name": name, "versions": vs, "preferredVersion": vs.first().cloned().unwrap_or(Value::Null)})
 }
 
 /// `GET /apis`
 pub fn group_list() -> Value {
-    let groups: Vec<Value> =
-        registry::groups().iter().filter(|(g, _)| !g.is_empty()).map(|(g, vs)| api_group(g, vs)).collect();
+    let groups: Vec<Value> = registry::groups()
+        .iter()
+        .filter(|(g, _)| !g.is_empty())
+        .map(|(g, vs)| api_group(g, vs))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -96,7 +111,11 @@ pub fn resource_list(group: &str, version: &str) -> Value {
             resources.push(e);
         }
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
 }
 
@@ -142,7 +161,11 @@ pub fn aggregated(core: bool, api_version: &str) -> Value {
                 json!({"version": v, "resources": resources, "freshness": "Current"})
             })
             .collect();
-        let metadata = if group.is_empty() { json!({"creationTimestamp": null}) } else { json!({"name": group, "creationTimestamp": null}) };
+        let metadata = if group.is_empty() {
+            json!({"creationTimestamp": null})
+        } else {
+            json!({"name": group, "creationTimestamp": null})
+        };
         items.push(json!({"metadata": metadata, "versions": versions}));
     }
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": api_version, "metadata": {}, "items": items})
@@ -180,7 +203,13 @@ mod tests {
             .clone();
         assert_eq!(pods["shortNames"], json!(["po"]));
         assert_eq!(pods["categories"], json!(["all"]));
-        assert!(pods["subresources"].as_array().unwrap().iter().any(|s| s["subresource"] == "log"));
+        assert!(
+            pods["subresources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["subresource"] == "log")
+        );
     }
 
     #[test]
@@ -193,7 +222,12 @@ mod tests {
     #[test]
     fn resource_list_includes_subresources() {
         let l = resource_list("apps", "v1");
-        let names: Vec<&str> = l["resources"].as_array().unwrap().iter().filter_map(|r| r["name"].as_str()).collect();
+        let names: Vec<&str> = l["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["name"].as_str())
+            .collect();
         assert!(names.contains(&"deployments/scale"));
         assert_eq!(l["groupVersion"], "apps/v1");
     }

@@ -34,7 +34,10 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn q(&self, key: &str) -> Option<&str> {
-        self.query.get(key).map(String::as_str).filter(|v| !v.is_empty())
+        self.query
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     pub fn flag(&self, key: &str) -> bool {
@@ -47,7 +50,10 @@ impl Ctx {
 
     /// The `includeObject` of a Table request, when the client asked for a Table.
     pub fn table(&self) -> Option<&str> {
-        self.accept.split(',').any(|p| p.contains("as=Table")).then(|| self.q("includeObject").unwrap_or("Metadata"))
+        self.accept
+            .split(',')
+            .any(|p| p.contains("as=Table"))
+            .then(|| self.q("includeObject").unwrap_or("Metadata"))
     }
 }
 
@@ -85,14 +91,29 @@ async fn health(State(api): State<Arc<ApiServer>>, req: Request) -> Response {
     let verbose = req.uri().query().is_some_and(|q| q.contains("verbose"));
     let (status, text) = match (store_ok, verbose) {
         (true, false) => (StatusCode::OK, "ok".to_string()),
-        (true, true) => (StatusCode::OK, format!("[+]ping ok\n[+]log ok\n[+]etcd ok\n{path} check passed\n")),
-        (false, _) => (StatusCode::INTERNAL_SERVER_ERROR, format!("[+]ping ok\n[-]etcd failed: reason withheld\n{path} check failed\n")),
+        (true, true) => (
+            StatusCode::OK,
+            format!("[+]ping ok\n[+]log ok\n[+]etcd ok\n{path} check passed\n"),
+        ),
+        (false, _) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("[+]ping ok\n[-]etcd failed: reason withheld\n{path} check failed\n"),
+        ),
     };
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> String {
-    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
 async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request) -> Response {
@@ -114,9 +135,13 @@ async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request) -> Response {
     };
     let target = match parse_path(&path) {
         Ok(t) => t,
-        Err(_) if path == "/openapi/v3" || path == "/openapi/v3/" => return crate::openapi::index(),
+        Err(_) if path == "/openapi/v3" || path == "/openapi/v3/" => {
+            return crate::openapi::index();
+        }
         Err(_) if path.starts_with("/openapi/v3/") => {
-            let gv = path.trim_start_matches("/openapi/v3/").trim_end_matches('/');
+            let gv = path
+                .trim_start_matches("/openapi/v3/")
+                .trim_end_matches('/');
             return crate::openapi::document(gv, ctx.q("hash"))
                 .unwrap_or_else(|| response::error(&ApiError::path_not_found()));
         }
@@ -126,23 +151,44 @@ async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request) -> Response {
     ApiResponse(route(&api, method, target, ctx, body).await).into_response()
 }
 
-async fn route(api: &Arc<ApiServer>, method: Method, target: Target, ctx: Ctx, body: Body) -> Result<Response, ApiError> {
-    let server_address = format!("{}:{}", api.config().advertise_address, api.config().secure_port);
+async fn route(
+    api: &Arc<ApiServer>,
+    method: Method,
+    target: Target,
+    ctx: Ctx,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let server_address = format!(
+        "{}:{}",
+        api.config().advertise_address,
+        api.config().secure_port
+    );
     match target {
         Target::CoreVersions | Target::Groups if method == Method::GET => {
             let core = matches!(target, Target::CoreVersions);
             if let Some(v) = discovery::wants_aggregated(&ctx.accept) {
                 let doc = discovery::aggregated(core, &format!("apidiscovery.k8s.io/{v}"));
                 let mut resp = response::ok(&doc);
-                if let Ok(ct) = format!("application/json;g=apidiscovery.k8s.io;v={v};as=APIGroupDiscoveryList").parse() {
+                if let Ok(ct) =
+                    format!("application/json;g=apidiscovery.k8s.io;v={v};as=APIGroupDiscoveryList")
+                        .parse()
+                {
                     resp.headers_mut().insert(header::CONTENT_TYPE, ct);
                 }
                 return Ok(resp);
             }
-            Ok(response::ok(&if core { discovery::core_versions(&server_address) } else { discovery::group_list() }))
+            Ok(response::ok(&if core {
+                discovery::core_versions(&server_address)
+            } else {
+                discovery::group_list()
+            }))
         }
-        Target::Group(g) if method == Method::GET => discovery::group(&g).map(|d| response::ok(&d)).ok_or_else(ApiError::path_not_found),
-        Target::ResourceList { group, version } if method == Method::GET => Ok(response::ok(&discovery::resource_list(&group, &version))),
+        Target::Group(g) if method == Method::GET => discovery::group(&g)
+            .map(|d| response::ok(&d))
+            .ok_or_else(ApiError::path_not_found),
+        Target::ResourceList { group, version } if method == Method::GET => {
+            Ok(response::ok(&discovery::resource_list(&group, &version)))
+        }
         Target::Resource(r) => resource(api, method, r, ctx, body).await,
         _ => Err(ApiError::method_not_supported("", method.as_str())),
     }
@@ -154,13 +200,26 @@ async fn read_body(body: Body) -> Result<bytes::Bytes, ApiError> {
         .map_err(|_| ApiError::request_entity_too_large("the request body is too large"))
 }
 
-async fn resource(api: &Arc<ApiServer>, method: Method, r: ResourceRequest, ctx: Ctx, body: Body) -> Result<Response, ApiError> {
+async fn resource(
+    api: &Arc<ApiServer>,
+    method: Method,
+    r: ResourceRequest,
+    ctx: Ctx,
+    body: Body,
+) -> Result<Response, ApiError> {
     if let Some(sub) = r.subresource.clone() {
-        let body = if method == Method::GET { bytes::Bytes::new() } else { read_body(body).await? };
+        let body = if method == Method::GET {
+            bytes::Bytes::new()
+        } else {
+            read_body(body).await?
+        };
         return subresource::handle(api, method, &r, &sub, &ctx, body).await;
     }
     if r.info.create_only && method != Method::POST {
-        return Err(ApiError::method_not_supported(r.info.plural, method.as_str()));
+        return Err(ApiError::method_not_supported(
+            r.info.plural,
+            method.as_str(),
+        ));
     }
     let watching = r.watch_path || ctx.flag("watch");
     match (method, r.name.as_deref()) {
@@ -188,8 +247,9 @@ async fn resource(api: &Arc<ApiServer>, method: Method, r: ResourceRequest, ctx:
         (Method::PUT, Some(_)) => rest::update(api, &r, &ctx, &read_body(body).await?).await,
         (Method::PATCH, Some(_)) => rest::patch(api, &r, &ctx, &read_body(body).await?).await,
         (Method::DELETE, Some(_)) => rest::delete(api, &r, &ctx, &read_body(body).await?).await,
-        (Method::DELETE, None) => rest::delete_collection(api, &r, &ctx, &read_body(body).await?).await,
+        (Method::DELETE, None) => {
+            rest::delete_collection(api, &r, &ctx, &read_body(body).await?).await
+        }
         (m, _) => Err(ApiError::method_not_supported(r.info.plural, m.as_str())),
     }
 }
-

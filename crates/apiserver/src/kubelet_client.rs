@@ -37,40 +37,67 @@ impl KubeletClient {
         }
         let mut roots = rustls::RootCertStore::empty();
         for cert in crate::serve::parse_certs(&cfg.ca_pem)? {
-            roots.add(cert).map_err(|e| ServeError::Tls(e.to_string()))?;
+            roots
+                .add(cert)
+                .map_err(|e| ServeError::Tls(e.to_string()))?;
         }
         let certs = crate::serve::parse_certs(&cfg.client_cert_pem)?;
         let key = crate::serve::parse_key(&cfg.client_key_pem)?;
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| ServeError::Tls(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_client_auth_cert(certs, key)
-            .map_err(|e| ServeError::Tls(e.to_string()))?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_only().enable_http1().build();
-        Ok(KubeletClient { http: Some(Client::builder(TokioExecutor::new()).build(connector)) })
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServeError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(certs, key)
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_only()
+            .enable_http1()
+            .build();
+        Ok(KubeletClient {
+            http: Some(Client::builder(TokioExecutor::new()).build(connector)),
+        })
     }
 }
 
 /// `GET pods/{name}/log`: finds the pod's node and streams the kubelet's answer.
-pub async fn pod_log(api: &Arc<ApiServer>, ns: &str, name: &str, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn pod_log(
+    api: &Arc<ApiServer>,
+    ns: &str,
+    name: &str,
+    ctx: &Ctx,
+) -> Result<Response, ApiError> {
     let pods = registry::lookup("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods"))?;
-    let nodes = registry::lookup("", "v1", "nodes").ok_or_else(|| ApiError::internal("no nodes"))?;
+    let nodes =
+        registry::lookup("", "v1", "nodes").ok_or_else(|| ApiError::internal("no nodes"))?;
     let (pod, _) = rest::read(api, pods, Some(ns), name).await?;
     let containers: Vec<String> = ["initContainers", "containers", "ephemeralContainers"]
         .iter()
-        .flat_map(|k| pod.pointer(&format!("/spec/{k}")).and_then(Value::as_array).cloned().unwrap_or_default())
+        .flat_map(|k| {
+            pod.pointer(&format!("/spec/{k}"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
         .filter_map(|c| c.get("name").and_then(Value::as_str).map(String::from))
         .collect();
     let main: Vec<String> = pod
         .pointer("/spec/containers")
         .and_then(Value::as_array)
-        .map(|cs| cs.iter().filter_map(|c| c.get("name").and_then(Value::as_str).map(String::from)).collect())
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c.get("name").and_then(Value::as_str).map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
     let container = match ctx.q("container") {
         Some(c) => {
             if !containers.iter().any(|n| n == c) {
-                return Err(ApiError::bad_request(format!("container {c} is not valid for pod {name}")));
+                return Err(ApiError::bad_request(format!(
+                    "container {c} is not valid for pod {name}"
+                )));
             }
             c.to_string()
         }
@@ -82,7 +109,10 @@ pub async fn pod_log(api: &Arc<ApiServer>, ns: &str, name: &str, ctx: &Ctx) -> R
             )));
         }
     };
-    let node_name = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or_default();
+    let node_name = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if node_name.is_empty() {
         return Err(ApiError::bad_request(format!(
             "container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating"
@@ -92,30 +122,56 @@ pub async fn pod_log(api: &Arc<ApiServer>, ns: &str, name: &str, ctx: &Ctx) -> R
     let address = node
         .pointer("/status/addresses")
         .and_then(Value::as_array)
-        .and_then(|a| a.iter().find(|a| a.get("type").and_then(Value::as_str) == Some("InternalIP")))
+        .and_then(|a| {
+            a.iter()
+                .find(|a| a.get("type").and_then(Value::as_str) == Some("InternalIP"))
+        })
         .and_then(|a| a.get("address"))
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::internal(format!("node {node_name} has no InternalIP")))?;
-    let port = node.pointer("/status/daemonEndpoints/kubeletEndpoint/Port").and_then(Value::as_u64).unwrap_or(10250);
+    let port = node
+        .pointer("/status/daemonEndpoints/kubeletEndpoint/Port")
+        .and_then(Value::as_u64)
+        .unwrap_or(10250);
     let query = {
         let mut q = form_urlencoded::Serializer::new(String::new());
-        for key in ["follow", "previous", "timestamps", "tailLines", "sinceSeconds", "sinceTime", "limitBytes"] {
+        for key in [
+            "follow",
+            "previous",
+            "timestamps",
+            "tailLines",
+            "sinceSeconds",
+            "sinceTime",
+            "limitBytes",
+        ] {
             if let Some(v) = ctx.q(key) {
                 q.append_pair(key, v);
             }
         }
         q.finish()
     };
-    let host = if address.contains(':') { format!("[{address}]") } else { address.to_string() };
+    let host = if address.contains(':') {
+        format!("[{address}]")
+    } else {
+        address.to_string()
+    };
     let uri = format!("https://{host}:{port}/containerLogs/{ns}/{name}/{container}?{query}");
-    let http = api.kubelets.http.as_ref().ok_or_else(|| ApiError::service_unavailable("no kubelet client configured"))?;
-    let req = http::Request::get(&uri).body(Empty::<Bytes>::new()).map_err(|e| ApiError::internal(e.to_string()))?;
-    let resp = http.request(req).await.map_err(|e| {
-        ApiError::internal(format!("Get \"{uri}\": {e}"))
-    })?;
+    let http = api
+        .kubelets
+        .http
+        .as_ref()
+        .ok_or_else(|| ApiError::service_unavailable("no kubelet client configured"))?;
+    let req = http::Request::get(&uri)
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let resp = http
+        .request(req)
+        .await
+        .map_err(|e| ApiError::internal(format!("Get \"{uri}\": {e}")))?;
     let status = resp.status();
     let mut out = Response::new(Body::new(resp.into_body()));
     *out.status_mut() = status;
-    out.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    out.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     Ok(out)
 }

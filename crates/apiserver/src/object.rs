@@ -28,7 +28,9 @@ pub fn encode(obj: &Value) -> Result<Bytes, ApiError> {
     if let Some(meta) = metadata_mut(&mut copy) {
         meta.remove("resourceVersion");
     }
-    serde_json::to_vec(&copy).map(Bytes::from).map_err(|e| ApiError::internal(e.to_string()))
+    serde_json::to_vec(&copy)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::internal(e.to_string()))
 }
 
 pub fn metadata_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {
@@ -40,7 +42,10 @@ pub fn metadata_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {
 }
 
 pub fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
-    obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).filter(|s| !s.is_empty())
+    obj.get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 pub fn name(obj: &Value) -> &str {
@@ -50,12 +55,16 @@ pub fn name(obj: &Value) -> &str {
 /// The RFC 3339 form upstream uses for metadata timestamps (seconds precision).
 pub fn now_rfc3339() -> String {
     let now = Timestamp::now();
-    Timestamp::from_second(now.as_second()).map(|t| t.to_string()).unwrap_or_else(|_| now.to_string())
+    Timestamp::from_second(now.as_second())
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| now.to_string())
 }
 
 pub fn rfc3339_after(seconds: i64) -> String {
     let now = Timestamp::now().as_second() + seconds;
-    Timestamp::from_second(now).map(|t| t.to_string()).unwrap_or_else(|_| now_rfc3339())
+    Timestamp::from_second(now)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| now_rfc3339())
 }
 
 /// Sets `apiVersion` and `kind` from the resource.
@@ -79,15 +88,20 @@ pub fn store_error(err: StoreError, info: &ResourceInfo, name: &str) -> ApiError
         StoreError::AlreadyExists(_) => ApiError::already_exists(info.group, info.plural, name),
         StoreError::NotFound(_) => ApiError::not_found(info.group, info.plural, name),
         StoreError::Conflict { .. } => ApiError::modified_conflict(info.group, info.plural, name),
-        StoreError::Compacted { requested, compacted } => {
-            ApiError::expired(format!("too old resource version: {requested} ({compacted})"))
-        }
+        StoreError::Compacted {
+            requested,
+            compacted,
+        } => ApiError::expired(format!(
+            "too old resource version: {requested} ({compacted})"
+        )),
         StoreError::FutureRevision { requested, current } => ApiError::new(
             504,
             "Timeout",
             format!("Too large resource version: {requested}, current: {current}"),
         ),
-        StoreError::TooLarge { .. } => ApiError::request_entity_too_large("etcdserver: request is too large"),
+        StoreError::TooLarge { .. } => {
+            ApiError::request_entity_too_large("etcdserver: request is too large")
+        }
         StoreError::Backend(msg) => ApiError::internal(msg),
     }
 }
@@ -108,7 +122,10 @@ pub fn spec_part(obj: &Value) -> Value {
 /// Parses a request body as JSON or YAML.
 pub fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
     if content_type.contains("yaml") {
-        return serde_yaml_ng::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")));
+        return serde_yaml_ng::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+    })
 }

@@ -24,7 +24,11 @@ struct Doc {
 static DOCS: LazyLock<BTreeMap<String, Doc>> = LazyLock::new(build_all);
 
 fn gv_path(group: &str, version: &str) -> String {
-    if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") }
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
 }
 
 fn param(name: &str) -> Value {
@@ -40,7 +44,11 @@ fn operation(info: &ResourceInfo, action: &str, write: bool) -> Value {
     });
     let mut params = vec![param("pretty")];
     if write {
-        params.extend([param("dryRun"), param("fieldManager"), param("fieldValidation")]);
+        params.extend([
+            param("dryRun"),
+            param("fieldManager"),
+            param("fieldValidation"),
+        ]);
     }
     op["parameters"] = Value::Array(params);
     op
@@ -100,7 +108,12 @@ fn build_all() -> BTreeMap<String, Doc> {
 pub fn index() -> Response {
     let paths: Map<String, Value> = DOCS
         .iter()
-        .map(|(p, d)| (p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={}", d.hash)})))
+        .map(|(p, d)| {
+            (
+                p.clone(),
+                json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={}", d.hash)}),
+            )
+        })
         .collect();
     response::ok(&json!({"paths": paths}))
 }
@@ -113,19 +126,26 @@ pub fn document(path: &str, hash: Option<&str>) -> Option<Response> {
         Some(h) if h != doc.hash => {
             let mut resp = Response::new(axum::body::Body::empty());
             *resp.status_mut() = StatusCode::MOVED_PERMANENTLY;
-            if let Ok(loc) = HeaderValue::from_str(&format!("/openapi/v3/{path}?hash={}", doc.hash)) {
+            if let Ok(loc) = HeaderValue::from_str(&format!("/openapi/v3/{path}?hash={}", doc.hash))
+            {
                 resp.headers_mut().insert(header::LOCATION, loc);
             }
             Some(resp)
         }
         Some(_) => {
             let mut resp = response::ok(&doc.body);
-            resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, immutable, max-age=31536000"));
+            resp.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, immutable, max-age=31536000"),
+            );
             Some(resp)
         }
         None => {
             let mut resp = response::ok(&doc.body);
-            resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+            resp.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache, private"),
+            );
             if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", doc.hash)) {
                 resp.headers_mut().insert(header::ETAG, etag);
             }
@@ -142,7 +162,16 @@ mod tests {
     fn deployments_post_has_field_validation() {
         let doc = &DOCS.get("apis/apps/v1").unwrap().body;
         let post = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments"]["post"];
-        assert_eq!(post["x-kubernetes-group-version-kind"]["kind"], "Deployment");
-        assert!(post["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "fieldValidation"));
+        assert_eq!(
+            post["x-kubernetes-group-version-kind"]["kind"],
+            "Deployment"
+        );
+        assert!(
+            post["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "fieldValidation")
+        );
     }
 }

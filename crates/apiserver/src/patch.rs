@@ -29,9 +29,11 @@ impl PatchKind {
 
 pub fn parse(kind: PatchKind, body: &[u8]) -> Result<Value, ApiError> {
     let v: Value = if kind == PatchKind::Apply {
-        serde_yaml_ng::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
+        serde_yaml_ng::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
     } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?
     };
     Ok(v)
 }
@@ -40,10 +42,17 @@ pub fn apply(kind: PatchKind, current: &Value, patch: &Value) -> Result<Value, A
     let mut doc = current.clone();
     match kind {
         PatchKind::Json => {
-            let p: json_patch::Patch = serde_json::from_value(patch.clone())
-                .map_err(|e| ApiError::bad_request(format!("the server rejected our request due to an error in our request: {e}")))?;
+            let p: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|e| {
+                ApiError::bad_request(format!(
+                    "the server rejected our request due to an error in our request: {e}"
+                ))
+            })?;
             json_patch::patch(&mut doc, &p).map_err(|e| {
-                ApiError::new(422, "Invalid", format!("the server rejected our request due to an error in our request: {e}"))
+                ApiError::new(
+                    422,
+                    "Invalid",
+                    format!("the server rejected our request due to an error in our request: {e}"),
+                )
             })?;
         }
         PatchKind::Merge => json_patch::merge(&mut doc, patch),
@@ -60,8 +69,15 @@ pub fn apply(kind: PatchKind, current: &Value, patch: &Value) -> Result<Value, A
 /// The merge key of a list field, from the built-in types' patch metadata.
 fn merge_key(field: &str, sample: Option<&Value>) -> Option<&'static str> {
     match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "volumes" | "env" | "imagePullSecrets"
-        | "containerStatuses" | "initContainerStatuses" | "resourceClaims" => Some("name"),
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "volumes"
+        | "env"
+        | "imagePullSecrets"
+        | "containerStatuses"
+        | "initContainerStatuses"
+        | "resourceClaims" => Some("name"),
         "volumeMounts" => Some("mountPath"),
         "volumeDevices" => Some("devicePath"),
         "conditions" => Some("type"),
@@ -97,13 +113,18 @@ fn strategic_merge(target: &mut Value, patch: &Value, _path: &str) {
     if !target.is_object() {
         *target = Value::Object(Map::new());
     }
-    let Some(tmap) = target.as_object_mut() else { return };
+    let Some(tmap) = target.as_object_mut() else {
+        return;
+    };
     for (key, pval) in pmap {
         if key.starts_with("$setElementOrder/") || key == "$retainKeys" || key == "$patch" {
             continue;
         }
         if let Some(field) = key.strip_prefix("$deleteFromPrimitiveList/") {
-            if let (Some(list), Some(remove)) = (tmap.get_mut(field).and_then(Value::as_array_mut), pval.as_array()) {
+            if let (Some(list), Some(remove)) = (
+                tmap.get_mut(field).and_then(Value::as_array_mut),
+                pval.as_array(),
+            ) {
                 list.retain(|v| !remove.contains(v));
             }
             continue;
@@ -116,7 +137,9 @@ fn strategic_merge(target: &mut Value, patch: &Value, _path: &str) {
             (Some(tval @ Value::Object(_)), Value::Object(_)) => strategic_merge(tval, pval, key),
             (Some(Value::Array(tlist)), Value::Array(plist)) => {
                 let sample = plist.first().or(tlist.first());
-                if let Some(mk) = merge_key(key, sample).filter(|_| plist.iter().all(Value::is_object)) {
+                if let Some(mk) =
+                    merge_key(key, sample).filter(|_| plist.iter().all(Value::is_object))
+                {
                     merge_list(tlist, plist, mk);
                 } else if merges_primitives(key) {
                     for v in plist {
@@ -197,8 +220,20 @@ mod tests {
         let cur = json!({"spec": {"replicas": 3, "x": [1, 2]}});
         let out = apply(PatchKind::Merge, &cur, &json!({"spec": {"replicas": 5}})).unwrap();
         assert_eq!(out["spec"]["replicas"], 5);
-        let out = apply(PatchKind::Json, &cur, &json!([{"op": "replace", "path": "/spec/replicas", "value": 1}])).unwrap();
+        let out = apply(
+            PatchKind::Json,
+            &cur,
+            &json!([{"op": "replace", "path": "/spec/replicas", "value": 1}]),
+        )
+        .unwrap();
         assert_eq!(out["spec"]["replicas"], 1);
-        assert!(apply(PatchKind::Json, &cur, &json!([{"op": "test", "path": "/spec/replicas", "value": 9}])).is_err());
+        assert!(
+            apply(
+                PatchKind::Json,
+                &cur,
+                &json!([{"op": "test", "path": "/spec/replicas", "value": 9}])
+            )
+            .is_err()
+        );
     }
 }

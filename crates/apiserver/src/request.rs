@@ -14,7 +14,10 @@ pub struct UserInfo {
 
 impl UserInfo {
     pub fn new(name: impl Into<String>, groups: &[&str]) -> Self {
-        UserInfo { name: name.into(), groups: groups.iter().map(|g| g.to_string()).collect() }
+        UserInfo {
+            name: name.into(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        }
     }
 }
 
@@ -45,7 +48,11 @@ pub struct ResourceRequest {
 
 /// Parses an API path.
 pub fn parse_path(path: &str) -> Result<Target, ApiError> {
-    let parts: Vec<&str> = path.trim_matches('/').split('/').filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
     let (group, version, rest): (&str, &str, &[&str]) = match parts.as_slice() {
         ["api"] => return Ok(Target::CoreVersions),
         ["apis"] => return Ok(Target::Groups),
@@ -58,18 +65,26 @@ pub fn parse_path(path: &str) -> Result<Target, ApiError> {
         if registry::resources_of(group, version).next().is_none() {
             return Err(ApiError::path_not_found());
         }
-        return Ok(Target::ResourceList { group: group.into(), version: version.into() });
+        return Ok(Target::ResourceList {
+            group: group.into(),
+            version: version.into(),
+        });
     }
     let (watch_path, rest) = match rest {
         ["watch", rest @ ..] => (true, rest),
         _ => (false, rest),
     };
-    let lookup = |plural: &str| registry::lookup(group, version, plural).ok_or_else(ApiError::path_not_found);
+    let lookup = |plural: &str| {
+        registry::lookup(group, version, plural).ok_or_else(ApiError::path_not_found)
+    };
     let (info, namespace, name, subresource) = match rest {
         // /namespaces/{name}/{status|finalize} is the namespace's own subresource.
-        ["namespaces", ns, sub] if *sub == "status" || *sub == "finalize" => {
-            (lookup("namespaces")?, None, Some(ns.to_string()), Some(sub.to_string()))
-        }
+        ["namespaces", ns, sub] if *sub == "status" || *sub == "finalize" => (
+            lookup("namespaces")?,
+            None,
+            Some(ns.to_string()),
+            Some(sub.to_string()),
+        ),
         ["namespaces", ns, plural, tail @ ..] => {
             let info = lookup(plural)?;
             if !info.namespaced {
@@ -78,7 +93,12 @@ pub fn parse_path(path: &str) -> Result<Target, ApiError> {
             match tail {
                 [] => (info, Some(ns.to_string()), None, None),
                 [name] => (info, Some(ns.to_string()), Some(name.to_string()), None),
-                [name, sub] => (info, Some(ns.to_string()), Some(name.to_string()), Some(sub.to_string())),
+                [name, sub] => (
+                    info,
+                    Some(ns.to_string()),
+                    Some(name.to_string()),
+                    Some(sub.to_string()),
+                ),
                 _ => return Err(ApiError::path_not_found()),
             }
         }
@@ -99,12 +119,18 @@ pub fn parse_path(path: &str) -> Result<Target, ApiError> {
         }
         _ => return Err(ApiError::path_not_found()),
     };
-    if let Some(sub) = &subresource {
-        if !info.has_subresource(sub) {
-            return Err(ApiError::path_not_found());
-        }
+    if let Some(sub) = &subresource
+        && !info.has_subresource(sub)
+    {
+        return Err(ApiError::path_not_found());
     }
-    Ok(Target::Resource(ResourceRequest { info, namespace, name, subresource, watch_path }))
+    Ok(Target::Resource(ResourceRequest {
+        info,
+        namespace,
+        name,
+        subresource,
+        watch_path,
+    }))
 }
 
 #[cfg(test)]
@@ -121,13 +147,30 @@ mod tests {
     #[test]
     fn parses_paths() {
         assert_eq!(parse_path("/api").unwrap(), Target::CoreVersions);
-        assert_eq!(parse_path("/apis/apps").unwrap(), Target::Group("apps".into()));
+        assert_eq!(
+            parse_path("/apis/apps").unwrap(),
+            Target::Group("apps".into())
+        );
         let r = res("/api/v1/namespaces/default/pods/p/log");
-        assert_eq!((r.info.plural, r.namespace.as_deref(), r.name.as_deref(), r.subresource.as_deref()), ("pods", Some("default"), Some("p"), Some("log")));
+        assert_eq!(
+            (
+                r.info.plural,
+                r.namespace.as_deref(),
+                r.name.as_deref(),
+                r.subresource.as_deref()
+            ),
+            ("pods", Some("default"), Some("p"), Some("log"))
+        );
         let r = res("/api/v1/namespaces/default");
-        assert_eq!((r.info.plural, r.name.as_deref()), ("namespaces", Some("default")));
+        assert_eq!(
+            (r.info.plural, r.name.as_deref()),
+            ("namespaces", Some("default"))
+        );
         let r = res("/api/v1/namespaces/kube-system/status");
-        assert_eq!((r.info.plural, r.name.as_deref(), r.subresource.as_deref()), ("namespaces", Some("kube-system"), Some("status")));
+        assert_eq!(
+            (r.info.plural, r.name.as_deref(), r.subresource.as_deref()),
+            ("namespaces", Some("kube-system"), Some("status"))
+        );
         let r = res("/apis/apps/v1/watch/namespaces/x/deployments");
         assert!(r.watch_path);
         assert_eq!(res("/api/v1/pods").namespace, None);

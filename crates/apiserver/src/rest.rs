@@ -1,7 +1,6 @@
 //! The REST verbs on objects: get, list, create, update, patch, delete, deletecollection,
 //! with kube-apiserver's metadata, concurrency and deletion semantics.
 
-
 use apimachinery::registry::ResourceInfo;
 use apimachinery::selector::{FieldSelector, LabelSelector};
 use apimachinery::status::{ApiError, success_status};
@@ -16,7 +15,8 @@ use store::{RangeOptions, StoreError};
 use crate::ApiServer;
 use crate::handler::Ctx;
 use crate::object::{
-    self, decode, encode, meta_str, metadata_mut, now_rfc3339, rfc3339_after, set_type_meta, spec_part, store_error,
+    self, decode, encode, meta_str, metadata_mut, now_rfc3339, rfc3339_after, set_type_meta,
+    spec_part, store_error,
 };
 use crate::request::ResourceRequest;
 use crate::response;
@@ -66,8 +66,10 @@ pub struct Filter {
 
 impl Filter {
     pub fn from_ctx(info: &ResourceInfo, ctx: &Ctx) -> Result<Filter, ApiError> {
-        let labels = LabelSelector::parse(ctx.q("labelSelector").unwrap_or_default()).map_err(ApiError::bad_request)?;
-        let mut fields = FieldSelector::parse(ctx.q("fieldSelector").unwrap_or_default()).map_err(ApiError::bad_request)?;
+        let labels = LabelSelector::parse(ctx.q("labelSelector").unwrap_or_default())
+            .map_err(ApiError::bad_request)?;
+        let mut fields = FieldSelector::parse(ctx.q("fieldSelector").unwrap_or_default())
+            .map_err(ApiError::bad_request)?;
         fields
             .check_supported(info.kind, &info.api_version(), supported_fields(info.kind))
             .map_err(ApiError::bad_request)?;
@@ -86,14 +88,26 @@ impl Filter {
 }
 
 fn key_of(r: &ResourceRequest) -> Result<(String, &str), ApiError> {
-    let name = r.name.as_deref().ok_or_else(|| ApiError::bad_request("a resource name is required"))?;
+    let name = r
+        .name
+        .as_deref()
+        .ok_or_else(|| ApiError::bad_request("a resource name is required"))?;
     Ok((r.info.key(r.namespace.as_deref(), name), name))
 }
 
 /// Reads one object or 404.
-pub async fn read(api: &ApiServer, info: &ResourceInfo, namespace: Option<&str>, name: &str) -> Result<(Value, i64), ApiError> {
+pub async fn read(
+    api: &ApiServer,
+    info: &ResourceInfo,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<(Value, i64), ApiError> {
     let key = info.key(namespace, name);
-    let kv = api.store().get(&key).await.map_err(|e| store_error(e, info, name))?;
+    let kv = api
+        .store()
+        .get(&key)
+        .await
+        .map_err(|e| store_error(e, info, name))?;
     let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
     let mut obj = decode(&kv)?;
     set_type_meta(&mut obj, info);
@@ -104,7 +118,13 @@ pub async fn get(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Result<Resp
     let (_, name) = key_of(r)?;
     let (obj, _) = read(api, r.info, r.namespace.as_deref(), name).await?;
     if let Some(include) = ctx.table() {
-        return Ok(response::ok(&table::build_table(r.info.kind, &[obj], include, json!({}), Timestamp::now())));
+        return Ok(response::ok(&table::build_table(
+            r.info.kind,
+            &[obj],
+            include,
+            json!({}),
+            Timestamp::now(),
+        )));
     }
     Ok(response::ok(&obj))
 }
@@ -116,27 +136,43 @@ struct ContinueToken {
 }
 
 fn continue_expired() -> ApiError {
-    ApiError::expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+    ApiError::expired(
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+    )
 }
 
 /// Lists objects matching the request's selectors, honouring limit/continue and
 /// resourceVersion. Returns the items and the list metadata.
-pub async fn list_items(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Result<(Vec<Value>, Value), ApiError> {
+pub async fn list_items(
+    api: &ApiServer,
+    r: &ResourceRequest,
+    ctx: &Ctx,
+) -> Result<(Vec<Value>, Value), ApiError> {
     let filter = Filter::from_ctx(r.info, ctx)?;
-    let limit = ctx.q("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
+    let limit = ctx
+        .q("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| *l > 0);
     let prefix = r.info.namespace_prefix(r.namespace.as_deref());
     let (mut revision, mut start_after) = (None, None);
     if let Some(token) = ctx.q("continue") {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(token)
             .map_err(|_| ApiError::bad_request("continue key is not valid: illegal base64 data"))?;
-        let t: ContinueToken =
-            serde_json::from_slice(&bytes).map_err(|_| ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion"))?;
+        let t: ContinueToken = serde_json::from_slice(&bytes).map_err(|_| {
+            ApiError::bad_request(
+                "continue key is not valid: incorrect encoded start resourceVersion",
+            )
+        })?;
         revision = Some(t.rv);
         start_after = Some(t.start);
     } else if let Some(rv) = ctx.q("resourceVersion").filter(|rv| *rv != "0") {
-        let rv: i64 = rv.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?;
-        if ctx.q("resourceVersionMatch") == Some("Exact") || (limit.is_some() && ctx.q("resourceVersionMatch").is_none()) {
+        let rv: i64 = rv
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?;
+        if ctx.q("resourceVersionMatch") == Some("Exact")
+            || (limit.is_some() && ctx.q("resourceVersionMatch").is_none())
+        {
             revision = Some(rv);
         }
     }
@@ -148,13 +184,23 @@ pub async fn list_items(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Resu
         let page = limit.map(|l| (l - items.len()).max(1) + 1);
         let res = api
             .store()
-            .range(&prefix, RangeOptions { revision: read_at, limit: page, start_after: start_after.clone() })
+            .range(
+                &prefix,
+                RangeOptions {
+                    revision: read_at,
+                    limit: page,
+                    start_after: start_after.clone(),
+                },
+            )
             .await
             .map_err(|e| match e {
                 StoreError::Compacted { .. } if continuing => continue_expired(),
-                StoreError::Compacted { requested, compacted } => {
-                    ApiError::expired(format!("too old resource version: {requested} ({compacted})"))
-                }
+                StoreError::Compacted {
+                    requested,
+                    compacted,
+                } => ApiError::expired(format!(
+                    "too old resource version: {requested} ({compacted})"
+                )),
                 other => store_error(other, r.info, ""),
             })?;
         read_at = Some(res.revision);
@@ -171,7 +217,10 @@ pub async fn list_items(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Resu
             }
         }
         let filled = limit.is_some_and(|l| items.len() >= l);
-        let exhausted = !res.more && start_after.as_ref().is_none_or(|s| res.kvs.last().is_none_or(|kv| &kv.key == s));
+        let exhausted = !res.more
+            && start_after
+                .as_ref()
+                .is_none_or(|s| res.kvs.last().is_none_or(|kv| &kv.key == s));
         if filled {
             // More remain if this page had keys after the last one taken, or the store has more.
             let last_taken = start_after.clone().unwrap_or_default();
@@ -197,7 +246,13 @@ pub async fn list_items(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Resu
 pub async fn list(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Result<Response, ApiError> {
     let (items, meta) = list_items(api, r, ctx).await?;
     if let Some(include) = ctx.table() {
-        return Ok(response::ok(&table::build_table(r.info.kind, &items, include, meta, Timestamp::now())));
+        return Ok(response::ok(&table::build_table(
+            r.info.kind,
+            &items,
+            include,
+            meta,
+            Timestamp::now(),
+        )));
     }
     Ok(response::ok(&json!({
         "kind": format!("{}List", r.info.kind),
@@ -212,14 +267,23 @@ const NAME_CHARS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 fn random_suffix() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..5).map(|_| NAME_CHARS[rng.random_range(0..NAME_CHARS.len())] as char).collect()
+    (0..5)
+        .map(|_| NAME_CHARS[rng.random_range(0..NAME_CHARS.len())] as char)
+        .collect()
 }
 
 /// Checks the namespace exists and is not terminating (NamespaceLifecycle admission).
-async fn check_namespace(api: &ApiServer, info: &ResourceInfo, namespace: &str) -> Result<(), ApiError> {
-    let ns_info = apimachinery::registry::lookup("", "v1", "namespaces").ok_or_else(|| ApiError::internal("no namespaces"))?;
+async fn check_namespace(
+    api: &ApiServer,
+    info: &ResourceInfo,
+    namespace: &str,
+) -> Result<(), ApiError> {
+    let ns_info = apimachinery::registry::lookup("", "v1", "namespaces")
+        .ok_or_else(|| ApiError::internal("no namespaces"))?;
     let (ns, _) = read(api, ns_info, None, namespace).await?;
-    if ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating") && info.kind != "Event" {
+    if ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
+        && info.kind != "Event"
+    {
         return Err(ApiError::forbidden(format!(
             "{} \"{}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
             info.plural, "", namespace
@@ -237,26 +301,39 @@ pub async fn create_object(
     dry_run: bool,
 ) -> Result<Value, ApiError> {
     if !obj.is_object() {
-        return Err(ApiError::bad_request("the body of the request is not an object"));
+        return Err(ApiError::bad_request(
+            "the body of the request is not an object",
+        ));
     }
-    if let Some(kind) = obj.get("kind").and_then(Value::as_str) {
-        if kind != info.kind {
-            return Err(ApiError::bad_request(format!(
-                "the API version in the data ({}) does not match the expected API version ({})",
-                obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default(),
-                info.api_version()
-            )));
-        }
+    if let Some(kind) = obj.get("kind").and_then(Value::as_str)
+        && kind != info.kind
+    {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({}) does not match the expected API version ({})",
+            obj.get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            info.api_version()
+        )));
     }
     set_type_meta(&mut obj, info);
     let body_ns = meta_str(&obj, "namespace").map(String::from);
     let namespace = if info.namespaced {
-        let ns = namespace.map(String::from).or(body_ns.clone()).unwrap_or_else(|| "default".into());
+        let ns = namespace
+            .map(String::from)
+            .or(body_ns.clone())
+            .unwrap_or_else(|| "default".into());
         if body_ns.as_ref().is_some_and(|b| *b != ns) {
-            return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
         }
         check_namespace(api, info, &ns).await.map_err(|e| {
-            if e.code == 404 { ApiError::not_found("", "namespaces", &ns) } else { e }
+            if e.code == 404 {
+                ApiError::not_found("", "namespaces", &ns)
+            } else {
+                e
+            }
         })?;
         Some(ns)
     } else {
@@ -265,14 +342,20 @@ pub async fn create_object(
     let generate_name = meta_str(&obj, "generateName").map(String::from);
     let explicit_name = meta_str(&obj, "name").map(String::from);
     if explicit_name.is_none() && generate_name.is_none() {
-        return Err(ApiError::invalid(info.group, info.kind, "", vec![apimachinery::status::Cause {
-            reason: "FieldValueRequired",
-            field: "metadata.name".into(),
-            message: "Required value: name or generateName is required".into(),
-        }]));
+        return Err(ApiError::invalid(
+            info.group,
+            info.kind,
+            "",
+            vec![apimachinery::status::Cause {
+                reason: "FieldValueRequired",
+                field: "metadata.name".into(),
+                message: "Required value: name or generateName is required".into(),
+            }],
+        ));
     }
     {
-        let meta = metadata_mut(&mut obj).ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
+        let meta = metadata_mut(&mut obj)
+            .ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
         meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
         meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
         meta.remove("resourceVersion");
@@ -292,7 +375,11 @@ pub async fn create_object(
     prepare_for_create(info.kind, &mut obj);
     defaults::apply(info.kind, &mut obj);
 
-    let _guard = if info.kind == "Service" { Some(api.allocator.lock().await) } else { None };
+    let _guard = if info.kind == "Service" {
+        Some(api.allocator.lock().await)
+    } else {
+        None
+    };
     if info.kind == "Service" {
         api.allocator.allocate(api, &mut obj, None).await?;
     }
@@ -330,12 +417,21 @@ fn prepare_for_create(kind: &str, obj: &mut Value) {
     match kind {
         "Pod" => {
             let qos = qos_class(m.get("spec").unwrap_or(&Value::Null));
-            m.insert("status".into(), json!({"phase": "Pending", "qosClass": qos}));
+            m.insert(
+                "status".into(),
+                json!({"phase": "Pending", "qosClass": qos}),
+            );
         }
         "Namespace" => {
             m.insert("status".into(), json!({"phase": "Active"}));
         }
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "ReplicationController" => {
+        "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
+        | "CronJob"
+        | "ReplicationController" => {
             m.insert("status".into(), json!({}));
         }
         "Service" => {
@@ -376,7 +472,12 @@ pub fn qos_class(spec: &Value) -> &'static str {
     }
 }
 
-pub async fn create(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+pub async fn create(
+    api: &ApiServer,
+    r: &ResourceRequest,
+    ctx: &Ctx,
+    body: &[u8],
+) -> Result<Response, ApiError> {
     let obj = object::parse_body(body, &ctx.content_type)?;
     let created = create_object(api, r.info, r.namespace.as_deref(), obj, ctx.dry_run()).await?;
     Ok(response::json(StatusCode::CREATED, &created))
@@ -385,7 +486,12 @@ pub async fn create(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]
 /// Merges an update into the current object as upstream's update strategies do: status is
 /// only written through /status (and only status is), metadata the system owns is kept,
 /// and `generation` follows spec changes.
-fn prepare_update(info: &ResourceInfo, subresource: Option<&str>, old: &Value, new: Value) -> Result<Value, ApiError> {
+fn prepare_update(
+    info: &ResourceInfo,
+    subresource: Option<&str>,
+    old: &Value,
+    new: Value,
+) -> Result<Value, ApiError> {
     let mut out = match subresource {
         // The binding subresource sets spec.nodeName and the PodScheduled condition.
         Some("binding") => new,
@@ -398,39 +504,59 @@ fn prepare_update(info: &ResourceInfo, subresource: Option<&str>, old: &Value, n
         }
         _ => {
             let mut n = new;
-            if info.has_subresource("status") {
-                if let Some(m) = n.as_object_mut() {
-                    match old.get("status") {
-                        Some(s) => m.insert("status".into(), s.clone()),
-                        None => m.remove("status"),
-                    };
-                }
+            if info.has_subresource("status")
+                && let Some(m) = n.as_object_mut()
+            {
+                match old.get("status") {
+                    Some(s) => m.insert("status".into(), s.clone()),
+                    None => m.remove("status"),
+                };
             }
             n
         }
     };
     if !out.is_object() {
-        return Err(ApiError::bad_request("the body of the request is not an object"));
+        return Err(ApiError::bad_request(
+            "the body of the request is not an object",
+        ));
     }
     set_type_meta(&mut out, info);
     let old_name = object::name(old).to_string();
-    if let Some(n) = meta_str(&out, "name") {
-        if n != old_name {
-            return Err(ApiError::bad_request(format!(
-                "the name of the object ({n}) does not match the name on the URL ({old_name})"
-            )));
-        }
+    if let Some(n) = meta_str(&out, "name")
+        && n != old_name
+    {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({n}) does not match the name on the URL ({old_name})"
+        )));
     }
-    let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+    let generation = old
+        .pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     let spec_changed = spec_part(old) != spec_part(&out);
-    let meta = metadata_mut(&mut out).ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
-    for key in ["uid", "creationTimestamp", "namespace", "name", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+    let meta = metadata_mut(&mut out)
+        .ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
+    for key in [
+        "uid",
+        "creationTimestamp",
+        "namespace",
+        "name",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    ] {
         match old.get("metadata").and_then(|m| m.get(key)) {
             Some(v) => meta.insert(key.into(), v.clone()),
             None => meta.remove(key),
         };
     }
-    meta.insert("generation".into(), json!(if spec_changed { generation + 1 } else { generation }));
+    meta.insert(
+        "generation".into(),
+        json!(if spec_changed {
+            generation + 1
+        } else {
+            generation
+        }),
+    );
     defaults::apply(info.kind, &mut out);
     Ok(out)
 }
@@ -452,7 +578,11 @@ where
 {
     let key = info.key(namespace, name);
     loop {
-        let kv = api.store().get(&key).await.map_err(|e| store_error(e, info, name))?;
+        let kv = api
+            .store()
+            .get(&key)
+            .await
+            .map_err(|e| store_error(e, info, name))?;
         let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
         let mut current = decode(&kv)?;
         set_type_meta(&mut current, info);
@@ -464,15 +594,21 @@ where
         }
         let desired = change(&unversioned)?;
         let precondition = meta_str(&desired, "resourceVersion").map(String::from);
-        if let Some(rv) = &precondition {
-            if *rv != kv.mod_revision.to_string() {
-                return Err(ApiError::modified_conflict(info.group, info.plural, name));
-            }
+        if let Some(rv) = &precondition
+            && *rv != kv.mod_revision.to_string()
+        {
+            return Err(ApiError::modified_conflict(info.group, info.plural, name));
         }
-        let _guard = if info.kind == "Service" { Some(api.allocator.lock().await) } else { None };
+        let _guard = if info.kind == "Service" {
+            Some(api.allocator.lock().await)
+        } else {
+            None
+        };
         let mut merged = prepare_update(info, subresource, &current, desired)?;
         if info.kind == "Service" && subresource.is_none() {
-            api.allocator.allocate(api, &mut merged, Some(&current)).await?;
+            api.allocator
+                .allocate(api, &mut merged, Some(&current))
+                .await?;
         }
         let causes = validate::validate(info.kind, &merged);
         if !causes.is_empty() {
@@ -482,12 +618,17 @@ where
         if merged == current || dry_run {
             return Ok(merged);
         }
-        match api.store().update(&key, encode(&merged)?, kv.mod_revision).await {
+        match api
+            .store()
+            .update(&key, encode(&merged)?, kv.mod_revision)
+            .await
+        {
             Ok(new_kv) => {
                 object::set_resource_version(&mut merged, new_kv.mod_revision);
                 if deletion_complete(&merged) {
                     match api.store().delete(&key, Some(new_kv.mod_revision)).await {
-                        Ok(_) | Err(StoreError::NotFound(_)) | Err(StoreError::Conflict { .. }) => {}
+                        Ok(_) | Err(StoreError::NotFound(_)) | Err(StoreError::Conflict { .. }) => {
+                        }
                         Err(e) => return Err(store_error(e, info, name)),
                     }
                 }
@@ -502,26 +643,49 @@ where
 /// An object marked for deletion with no finalizers left and no grace period to wait for.
 fn deletion_complete(obj: &Value) -> bool {
     let meta = obj.get("metadata");
-    let deleting = meta.and_then(|m| m.get("deletionTimestamp")).is_some_and(|v| !v.is_null());
-    let finalizers = meta.and_then(|m| m.get("finalizers")).and_then(Value::as_array).is_some_and(|f| !f.is_empty());
-    let grace = meta.and_then(|m| m.get("deletionGracePeriodSeconds")).and_then(Value::as_i64).unwrap_or(0);
+    let deleting = meta
+        .and_then(|m| m.get("deletionTimestamp"))
+        .is_some_and(|v| !v.is_null());
+    let finalizers = meta
+        .and_then(|m| m.get("finalizers"))
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty());
+    let grace = meta
+        .and_then(|m| m.get("deletionGracePeriodSeconds"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     deleting && !finalizers && grace == 0
 }
 
-pub async fn update(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+pub async fn update(
+    api: &ApiServer,
+    r: &ResourceRequest,
+    ctx: &Ctx,
+    body: &[u8],
+) -> Result<Response, ApiError> {
     let (_, name) = key_of(r)?;
     let new = object::parse_body(body, &ctx.content_type)?;
-    if let Some(n) = meta_str(&new, "name") {
-        if n != name {
-            return Err(ApiError::bad_request(format!(
-                "the name of the object ({n}) does not match the name on the URL ({name})"
-            )));
-        }
+    if let Some(n) = meta_str(&new, "name")
+        && n != name
+    {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({n}) does not match the name on the URL ({name})"
+        )));
     }
-    let result = guaranteed_update(api, r.info, r.namespace.as_deref(), name, None, ctx.dry_run(), |_| Ok(new.clone())).await;
+    let result = guaranteed_update(
+        api,
+        r.info,
+        r.namespace.as_deref(),
+        name,
+        None,
+        ctx.dry_run(),
+        |_| Ok(new.clone()),
+    )
+    .await;
     match result {
         Err(e) if e.code == 404 && allow_create_on_update(r.info.kind) => {
-            let created = create_object(api, r.info, r.namespace.as_deref(), new, ctx.dry_run()).await?;
+            let created =
+                create_object(api, r.info, r.namespace.as_deref(), new, ctx.dry_run()).await?;
             Ok(response::json(StatusCode::CREATED, &created))
         }
         other => Ok(response::ok(&other?)),
@@ -532,17 +696,35 @@ pub async fn update(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]
 fn allow_create_on_update(kind: &str) -> bool {
     matches!(
         kind,
-        "Endpoints" | "Event" | "Lease" | "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding" | "LimitRange"
+        "Endpoints"
+            | "Event"
+            | "Lease"
+            | "Role"
+            | "RoleBinding"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "LimitRange"
     )
 }
 
-pub async fn patch(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+pub async fn patch(
+    api: &ApiServer,
+    r: &ResourceRequest,
+    ctx: &Ctx,
+    body: &[u8],
+) -> Result<Response, ApiError> {
     let (_, name) = key_of(r)?;
     let kind = crate::patch::PatchKind::from_content_type(&ctx.content_type)?;
     let patch_doc = crate::patch::parse(kind, body)?;
-    let result = guaranteed_update(api, r.info, r.namespace.as_deref(), name, None, ctx.dry_run(), |current| {
-        crate::patch::apply(kind, current, &patch_doc)
-    })
+    let result = guaranteed_update(
+        api,
+        r.info,
+        r.namespace.as_deref(),
+        name,
+        None,
+        ctx.dry_run(),
+        |current| crate::patch::apply(kind, current, &patch_doc),
+    )
     .await;
     match result {
         Err(e) if e.code == 404 && kind == crate::patch::PatchKind::Apply => {
@@ -550,7 +732,8 @@ pub async fn patch(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8])
             if let Some(meta) = metadata_mut(&mut obj) {
                 meta.insert("name".into(), json!(name));
             }
-            let created = create_object(api, r.info, r.namespace.as_deref(), obj, ctx.dry_run()).await?;
+            let created =
+                create_object(api, r.info, r.namespace.as_deref(), obj, ctx.dry_run()).await?;
             Ok(response::json(StatusCode::CREATED, &created))
         }
         other => Ok(response::ok(&other?)),
@@ -569,17 +752,34 @@ pub struct DeleteOptions {
 
 impl DeleteOptions {
     pub fn parse(ctx: &Ctx, body: &[u8]) -> Result<Self, ApiError> {
-        let mut o = DeleteOptions { dry_run: ctx.dry_run(), ..Default::default() };
+        let mut o = DeleteOptions {
+            dry_run: ctx.dry_run(),
+            ..Default::default()
+        };
         if !body.iter().all(u8::is_ascii_whitespace) {
             let v: Value = object::parse_body(body, &ctx.content_type)?;
             o.grace_period = v.get("gracePeriodSeconds").and_then(Value::as_i64);
-            o.propagation = v.get("propagationPolicy").and_then(Value::as_str).map(String::from);
-            if v.get("orphanDependents").and_then(Value::as_bool) == Some(true) && o.propagation.is_none() {
+            o.propagation = v
+                .get("propagationPolicy")
+                .and_then(Value::as_str)
+                .map(String::from);
+            if v.get("orphanDependents").and_then(Value::as_bool) == Some(true)
+                && o.propagation.is_none()
+            {
                 o.propagation = Some("Orphan".into());
             }
-            o.precondition_uid = v.pointer("/preconditions/uid").and_then(Value::as_str).map(String::from);
-            o.precondition_rv = v.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(String::from);
-            if v.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|d| d == "All")) {
+            o.precondition_uid = v
+                .pointer("/preconditions/uid")
+                .and_then(Value::as_str)
+                .map(String::from);
+            o.precondition_rv = v
+                .pointer("/preconditions/resourceVersion")
+                .and_then(Value::as_str)
+                .map(String::from);
+            if v.get("dryRun")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|d| d == "All"))
+            {
                 o.dry_run = true;
             }
         }
@@ -589,14 +789,19 @@ impl DeleteOptions {
         if let Some(p) = ctx.q("propagationPolicy") {
             o.propagation = Some(p.to_string());
         }
-        if let Some(p) = &o.propagation {
-            if !["Orphan", "Background", "Foreground"].contains(&p.as_str()) {
-                return Err(ApiError::invalid("", "DeleteOptions", "", vec![apimachinery::status::Cause::not_supported(
+        if let Some(p) = &o.propagation
+            && !["Orphan", "Background", "Foreground"].contains(&p.as_str())
+        {
+            return Err(ApiError::invalid(
+                "",
+                "DeleteOptions",
+                "",
+                vec![apimachinery::status::Cause::not_supported(
                     "propagationPolicy",
                     p,
                     &["Foreground", "Background", "Orphan"],
-                )]));
-            }
+                )],
+            ));
         }
         Ok(o)
     }
@@ -612,44 +817,70 @@ pub async fn delete_object(
 ) -> Result<(bool, Value), ApiError> {
     let key = info.key(namespace, name);
     loop {
-        let kv = api.store().get(&key).await.map_err(|e| store_error(e, info, name))?;
+        let kv = api
+            .store()
+            .get(&key)
+            .await
+            .map_err(|e| store_error(e, info, name))?;
         let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
         let mut obj = decode(&kv)?;
         set_type_meta(&mut obj, info);
         if let Some(uid) = &opts.precondition_uid {
             let actual = meta_str(&obj, "uid").unwrap_or_default();
             if actual != uid {
-                return Err(ApiError::conflict(info.group, info.plural, name, &format!(
-                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
-                )));
+                return Err(ApiError::conflict(
+                    info.group,
+                    info.plural,
+                    name,
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
+                    ),
+                ));
             }
         }
-        if let Some(rv) = &opts.precondition_rv {
-            if *rv != kv.mod_revision.to_string() {
-                return Err(ApiError::conflict(info.group, info.plural, name, &format!(
+        if let Some(rv) = &opts.precondition_rv
+            && *rv != kv.mod_revision.to_string()
+        {
+            return Err(ApiError::conflict(
+                info.group,
+                info.plural,
+                name,
+                &format!(
                     "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
                     kv.mod_revision
-                )));
-            }
+                ),
+            ));
         }
-        let grace = if info.kind == "Pod" { pod_grace(&obj, opts.grace_period) } else { 0 };
+        let grace = if info.kind == "Pod" {
+            pod_grace(&obj, opts.grace_period)
+        } else {
+            0
+        };
         let mut updated = obj.clone();
-        let meta = metadata_mut(&mut updated).ok_or_else(|| ApiError::internal("object without metadata"))?;
-        let mut finalizers: Vec<Value> = meta.get("finalizers").and_then(Value::as_array).cloned().unwrap_or_default();
+        let meta = metadata_mut(&mut updated)
+            .ok_or_else(|| ApiError::internal("object without metadata"))?;
+        let mut finalizers: Vec<Value> = meta
+            .get("finalizers")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let already_deleting = meta.get("deletionTimestamp").is_some_and(|v| !v.is_null());
         let finalizer = match opts.propagation.as_deref() {
             Some("Orphan") => Some("orphan"),
             Some("Foreground") => Some("foregroundDeletion"),
             _ => None,
         };
-        if let Some(f) = finalizer {
-            if !finalizers.iter().any(|x| x == f) {
-                finalizers.push(json!(f));
-            }
+        if let Some(f) = finalizer
+            && !finalizers.iter().any(|x| x == f)
+        {
+            finalizers.push(json!(f));
         }
         if grace > 0 || !finalizers.is_empty() {
-            let current_grace = meta.get("deletionGracePeriodSeconds").and_then(Value::as_i64);
-            if already_deleting && current_grace.is_some_and(|g| g <= grace) && finalizer.is_none() {
+            let current_grace = meta
+                .get("deletionGracePeriodSeconds")
+                .and_then(Value::as_i64);
+            if already_deleting && current_grace.is_some_and(|g| g <= grace) && finalizer.is_none()
+            {
                 return Ok((false, obj));
             }
             meta.insert("deletionTimestamp".into(), json!(rfc3339_after(grace)));
@@ -658,7 +889,11 @@ pub async fn delete_object(
             if opts.dry_run {
                 return Ok((false, updated));
             }
-            match api.store().update(&key, encode(&updated)?, kv.mod_revision).await {
+            match api
+                .store()
+                .update(&key, encode(&updated)?, kv.mod_revision)
+                .await
+            {
                 Ok(new_kv) => {
                     object::set_resource_version(&mut updated, new_kv.mod_revision);
                     return Ok((false, updated));
@@ -683,22 +918,42 @@ pub async fn delete_object(
 
 /// The grace period a pod deletion waits for: none for pods no kubelet runs.
 fn pod_grace(pod: &Value, requested: Option<i64>) -> i64 {
-    let scheduled = pod.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
-    let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or_default();
+    let scheduled = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    let phase = pod
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !scheduled || phase == "Succeeded" || phase == "Failed" {
         return 0;
     }
-    let default = pod.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+    let default = pod
+        .pointer("/spec/terminationGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(30);
     // A zero grace period from a client means "as soon as possible" (1 s), unless the
     // kubelet itself finishes the deletion of an already terminating pod.
     match requested {
-        Some(0) if pod.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) => 0,
+        Some(0)
+            if pod
+                .pointer("/metadata/deletionTimestamp")
+                .is_some_and(|v| !v.is_null()) =>
+        {
+            0
+        }
         Some(g) => g.max(0),
         None => default.max(0),
     }
 }
 
-pub async fn delete(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+pub async fn delete(
+    api: &ApiServer,
+    r: &ResourceRequest,
+    ctx: &Ctx,
+    body: &[u8],
+) -> Result<Response, ApiError> {
     let (_, name) = key_of(r)?;
     let opts = DeleteOptions::parse(ctx, body)?;
     let (deleted, obj) = delete_object(api, r.info, r.namespace.as_deref(), name, &opts).await?;
@@ -708,10 +963,20 @@ pub async fn delete(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]
     if r.info.kind == "Pod" {
         return Ok(response::ok(&obj));
     }
-    Ok(response::ok(&success_status(r.info.group, r.info.plural, name, meta_str(&obj, "uid").unwrap_or_default())))
+    Ok(response::ok(&success_status(
+        r.info.group,
+        r.info.plural,
+        name,
+        meta_str(&obj, "uid").unwrap_or_default(),
+    )))
 }
 
-pub async fn delete_collection(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+pub async fn delete_collection(
+    api: &ApiServer,
+    r: &ResourceRequest,
+    ctx: &Ctx,
+    body: &[u8],
+) -> Result<Response, ApiError> {
     let opts = DeleteOptions::parse(ctx, body)?;
     let (items, meta) = list_items(api, r, ctx).await?;
     let mut out = Vec::new();
@@ -731,4 +996,3 @@ pub async fn delete_collection(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx, 
         "items": out,
     })))
 }
-

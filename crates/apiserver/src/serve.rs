@@ -21,7 +21,10 @@ pub enum ServeError {
     #[error("TLS configuration: {0}")]
     Tls(String),
     #[error("listening on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// PEM material for the serving side.
@@ -49,7 +52,9 @@ fn server_config(tls: &TlsFiles) -> Result<rustls::ServerConfig, ServeError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     for cert in parse_certs(&tls.client_ca_pem)? {
-        roots.add(cert).map_err(|e| ServeError::Tls(e.to_string()))?;
+        roots
+            .add(cert)
+            .map_err(|e| ServeError::Tls(e.to_string()))?;
     }
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .allow_unauthenticated()
@@ -69,13 +74,26 @@ fn server_config(tls: &TlsFiles) -> Result<rustls::ServerConfig, ServeError> {
 fn user_from_cert(der: &CertificateDer<'_>) -> Option<UserInfo> {
     let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
     let subject = cert.subject();
-    let name = subject.iter_common_name().next()?.as_str().ok()?.to_string();
-    let groups = subject.iter_organization().filter_map(|o| o.as_str().ok().map(String::from)).collect();
+    let name = subject
+        .iter_common_name()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
+    let groups = subject
+        .iter_organization()
+        .filter_map(|o| o.as_str().ok().map(String::from))
+        .collect();
     Some(UserInfo { name, groups })
 }
 
 /// Accepts TLS connections on `listener` and serves `router` until `shutdown`.
-pub async fn serve_tls(listener: TcpListener, tls: TlsFiles, router: Router, shutdown: CancellationToken) -> Result<(), ServeError> {
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls: TlsFiles,
+    router: Router,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
     let acceptor = TlsAcceptor::from(Arc::new(server_config(&tls)?));
     loop {
         let (tcp, peer) = tokio::select! {
@@ -99,7 +117,12 @@ pub async fn serve_tls(listener: TcpListener, tls: TlsFiles, router: Router, shu
                     return;
                 }
             };
-            let user = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).and_then(user_from_cert);
+            let user = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(user_from_cert);
             let svc = tower::ServiceBuilder::new()
                 .map_request(move |mut req: http::Request<hyper::body::Incoming>| {
                     if let Some(u) = &user {
@@ -109,7 +132,10 @@ pub async fn serve_tls(listener: TcpListener, tls: TlsFiles, router: Router, shu
                 })
                 .service(router);
             let conn = Builder::new(TokioExecutor::new());
-            let serving = conn.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(svc));
+            let serving = conn.serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(svc),
+            );
             tokio::pin!(serving);
             tokio::select! {
                 res = serving.as_mut() => {

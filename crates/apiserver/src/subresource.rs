@@ -32,9 +32,17 @@ pub async fn handle(
         ("status", Method::GET) => rest::get(api, r, ctx).await,
         ("status" | "finalize", Method::PUT) => {
             let new = object::parse_body(&body, &ctx.content_type)?;
-            let sub = if sub == "finalize" { None } else { Some("status") };
+            let sub = if sub == "finalize" {
+                None
+            } else {
+                Some("status")
+            };
             let out = guaranteed_update(api, r.info, ns, name, sub, ctx.dry_run(), |cur| {
-                Ok(if sub.is_none() { finalize(cur, &new) } else { new.clone() })
+                Ok(if sub.is_none() {
+                    finalize(cur, &new)
+                } else {
+                    new.clone()
+                })
             })
             .await?;
             Ok(response::ok(&out))
@@ -42,7 +50,16 @@ pub async fn handle(
         ("status", Method::PATCH) => {
             let kind = PatchKind::from_content_type(&ctx.content_type)?;
             let doc = patch::parse(kind, &body)?;
-            let out = guaranteed_update(api, r.info, ns, name, Some("status"), ctx.dry_run(), |cur| patch::apply(kind, cur, &doc)).await?;
+            let out = guaranteed_update(
+                api,
+                r.info,
+                ns,
+                name,
+                Some("status"),
+                ctx.dry_run(),
+                |cur| patch::apply(kind, cur, &doc),
+            )
+            .await?;
             Ok(response::ok(&out))
         }
         ("scale", Method::GET) => {
@@ -51,7 +68,11 @@ pub async fn handle(
         }
         ("scale", Method::PUT | Method::PATCH) => {
             let is_patch = ctx.content_type.contains("patch");
-            let kind = if is_patch { Some(PatchKind::from_content_type(&ctx.content_type)?) } else { None };
+            let kind = if is_patch {
+                Some(PatchKind::from_content_type(&ctx.content_type)?)
+            } else {
+                None
+            };
             let doc = match kind {
                 Some(k) => patch::parse(k, &body)?,
                 None => object::parse_body(&body, &ctx.content_type)?,
@@ -68,11 +89,16 @@ pub async fn handle(
                     .and_then(Value::as_i64)
                     .ok_or_else(|| ApiError::bad_request("spec.replicas is required"))?;
                 if replicas < 0 {
-                    return Err(ApiError::invalid("autoscaling", "Scale", name, vec![apimachinery::status::Cause::invalid(
-                        "spec.replicas",
-                        &replicas.to_string(),
-                        "must be greater than or equal to 0",
-                    )]));
+                    return Err(ApiError::invalid(
+                        "autoscaling",
+                        "Scale",
+                        name,
+                        vec![apimachinery::status::Cause::invalid(
+                            "spec.replicas",
+                            &replicas.to_string(),
+                            "must be greater than or equal to 0",
+                        )],
+                    ));
                 }
                 let mut next = cur.clone();
                 next["spec"]["replicas"] = json!(replicas);
@@ -90,35 +116,70 @@ pub async fn handle(
             let binding = object::parse_body(&body, &ctx.content_type)?;
             bind(api, ns.unwrap_or("default"), name, &binding, ctx.dry_run()).await
         }
-        ("log", Method::GET) => crate::kubelet_client::pod_log(api, ns.unwrap_or("default"), name, ctx).await,
-        (sub, m) => Err(ApiError::method_not_supported(&format!("{}/{}", r.info.plural, sub), m.as_str())),
+        ("log", Method::GET) => {
+            crate::kubelet_client::pod_log(api, ns.unwrap_or("default"), name, ctx).await
+        }
+        (sub, m) => Err(ApiError::method_not_supported(
+            &format!("{}/{}", r.info.plural, sub),
+            m.as_str(),
+        )),
     }
 }
 
 /// `POST /api/v1/namespaces/{ns}/bindings`
-pub async fn binding_collection(api: &Arc<ApiServer>, r: &ResourceRequest, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+pub async fn binding_collection(
+    api: &Arc<ApiServer>,
+    r: &ResourceRequest,
+    ctx: &Ctx,
+    body: &[u8],
+) -> Result<Response, ApiError> {
     let binding = object::parse_body(body, &ctx.content_type)?;
     let name = object::name(&binding).to_string();
-    bind(api, r.namespace.as_deref().unwrap_or("default"), &name, &binding, ctx.dry_run()).await
+    bind(
+        api,
+        r.namespace.as_deref().unwrap_or("default"),
+        &name,
+        &binding,
+        ctx.dry_run(),
+    )
+    .await
 }
 
 /// Assigns a pod to a node, as the scheduler does through the binding subresource.
-async fn bind(api: &Arc<ApiServer>, ns: &str, pod: &str, binding: &Value, dry_run: bool) -> Result<Response, ApiError> {
-    let pods = registry::lookup("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods resource"))?;
-    let node = binding.pointer("/target/name").and_then(Value::as_str).unwrap_or_default().to_string();
+async fn bind(
+    api: &Arc<ApiServer>,
+    ns: &str,
+    pod: &str,
+    binding: &Value,
+    dry_run: bool,
+) -> Result<Response, ApiError> {
+    let pods =
+        registry::lookup("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods resource"))?;
+    let node = binding
+        .pointer("/target/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     if node.is_empty() {
-        return Err(ApiError::invalid("", "Binding", pod, vec![apimachinery::status::Cause::required("target.name")]));
+        return Err(ApiError::invalid(
+            "",
+            "Binding",
+            pod,
+            vec![apimachinery::status::Cause::required("target.name")],
+        ));
     }
-    let uid = binding.pointer("/metadata/uid").and_then(Value::as_str).map(String::from);
+    let uid = binding
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .map(String::from);
     guaranteed_update(api, pods, Some(ns), pod, Some("binding"), dry_run, |cur| {
         if cur.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
             return Err(ApiError::conflict("", "pods", pod, "pod is being deleted, cannot be assigned to a host"));
         }
-        if let Some(uid) = &uid {
-            if meta_str(cur, "uid") != Some(uid.as_str()) {
+        if let Some(uid) = &uid
+            && meta_str(cur, "uid") != Some(uid.as_str()) {
                 return Err(ApiError::conflict("", "pods", pod, "the UID in the precondition does not match"));
             }
-        }
         if let Some(existing) = cur.pointer("/spec/nodeName").and_then(Value::as_str).filter(|n| !n.is_empty()) {
             return Err(ApiError::conflict("", "pods", pod, &format!("pod {pod} is already assigned to node \"{existing}\"")));
         }
@@ -132,7 +193,10 @@ async fn bind(api: &Arc<ApiServer>, ns: &str, pod: &str, binding: &Value, dry_ru
         Ok(next)
     })
     .await?;
-    Ok(response::json(StatusCode::CREATED, &success_status("", "", "", "")))
+    Ok(response::json(
+        StatusCode::CREATED,
+        &success_status("", "", "", ""),
+    ))
 }
 
 /// The `autoscaling/v1` Scale view of a scalable object.
@@ -141,7 +205,11 @@ fn to_scale(info: &ResourceInfo, obj: &Value) -> Value {
         "ReplicationController" => {
             let m = obj.pointer("/spec/selector").and_then(Value::as_object);
             let mut parts: Vec<String> = m
-                .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                        .collect()
+                })
                 .unwrap_or_default();
             parts.sort();
             parts.join(",")
@@ -150,7 +218,13 @@ fn to_scale(info: &ResourceInfo, obj: &Value) -> Value {
     };
     let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
     let mut scale_meta = json!({});
-    for k in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
+    for k in [
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+    ] {
         if let Some(v) = meta.get(k) {
             scale_meta[k] = v.clone();
         }
@@ -170,6 +244,9 @@ fn to_scale(info: &ResourceInfo, obj: &Value) -> Value {
 /// Namespace finalize: only `spec.finalizers` changes.
 fn finalize(current: &Value, new: &Value) -> Value {
     let mut next = current.clone();
-    next["spec"]["finalizers"] = new.pointer("/spec/finalizers").cloned().unwrap_or(json!([]));
+    next["spec"]["finalizers"] = new
+        .pointer("/spec/finalizers")
+        .cloned()
+        .unwrap_or(json!([]));
     next
 }

@@ -37,7 +37,11 @@ fn error_event(err: &ApiError) -> Bytes {
     event_bytes("ERROR", &err.to_status())
 }
 
-pub async fn serve(api: &Arc<ApiServer>, r: &ResourceRequest, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn serve(
+    api: &Arc<ApiServer>,
+    r: &ResourceRequest,
+    ctx: &Ctx,
+) -> Result<Response, ApiError> {
     let filter = Filter::from_ctx(r.info, ctx)?;
     let info = r.info;
     let prefix = info.namespace_prefix(r.namespace.as_deref());
@@ -58,24 +62,46 @@ pub async fn serve(api: &Arc<ApiServer>, r: &ResourceRequest, ctx: &Ctx) -> Resu
         None | Some("0") => {
             let list_ctx = Ctx {
                 user: ctx.user.clone(),
-                query: ctx.query.iter().filter(|(k, _)| k.as_str() == "labelSelector" || k.as_str() == "fieldSelector").map(|(k, v)| (k.clone(), v.clone())).collect(),
+                query: ctx
+                    .query
+                    .iter()
+                    .filter(|(k, _)| k.as_str() == "labelSelector" || k.as_str() == "fieldSelector")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 accept: String::new(),
                 content_type: String::new(),
             };
             let (items, meta) = rest::list_items(api, r, &list_ctx).await?;
-            let rv: i64 = meta["resourceVersion"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let rv: i64 = meta["resourceVersion"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
             initial = items;
             rv + 1
         }
         Some(rv) => {
-            let rv: i64 = rv.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?;
+            let rv: i64 = rv
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?;
             if send_initial {
-                let (items, _) = rest::list_items(api, r, &Ctx {
-                    user: ctx.user.clone(),
-                    query: ctx.query.iter().filter(|(k, _)| k.as_str() == "labelSelector" || k.as_str() == "fieldSelector").map(|(k, v)| (k.clone(), v.clone())).collect(),
-                    accept: String::new(),
-                    content_type: String::new(),
-                }).await?;
+                let (items, _) = rest::list_items(
+                    api,
+                    r,
+                    &Ctx {
+                        user: ctx.user.clone(),
+                        query: ctx
+                            .query
+                            .iter()
+                            .filter(|(k, _)| {
+                                k.as_str() == "labelSelector" || k.as_str() == "fieldSelector"
+                            })
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                        accept: String::new(),
+                        content_type: String::new(),
+                    },
+                )
+                .await?;
                 initial = items;
             }
             rv + 1
@@ -84,19 +110,34 @@ pub async fn serve(api: &Arc<ApiServer>, r: &ResourceRequest, ctx: &Ctx) -> Resu
     let initial_rv = start - 1;
     let store_stream = match api.store().watch(&prefix, start).await {
         Ok(s) => Some(s),
-        Err(StoreError::Compacted { requested, compacted }) => {
+        Err(StoreError::Compacted {
+            requested,
+            compacted,
+        }) => {
             // Upstream answers 200 and sends the 410 as an ERROR event.
-            let err = ApiError::expired(format!("too old resource version: {} ({})", requested - 1, compacted));
+            let err = ApiError::expired(format!(
+                "too old resource version: {} ({})",
+                requested - 1,
+                compacted
+            ));
             let body = Body::from(error_event(&err));
             return Ok(stream_response(body));
         }
         Err(e) => return Err(crate::object::store_error(e, info, "")),
     };
-    let Some(mut store_stream) = store_stream else { return Err(ApiError::internal("watch failed")) };
+    let Some(mut store_stream) = store_stream else {
+        return Err(ApiError::internal("watch failed"));
+    };
 
     let wrap = move |obj: Value| -> Value {
         match &table {
-            Some(include) => table::build_table(info.kind, std::slice::from_ref(&obj), include, json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)}), Timestamp::now()),
+            Some(include) => table::build_table(
+                info.kind,
+                std::slice::from_ref(&obj),
+                include,
+                json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)}),
+                Timestamp::now(),
+            ),
             None => obj,
         }
     };
@@ -113,7 +154,10 @@ pub async fn serve(api: &Arc<ApiServer>, r: &ResourceRequest, ctx: &Ctx) -> Resu
             if initial_end {
                 meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
             }
-            event_bytes("BOOKMARK", &json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": meta}))
+            event_bytes(
+                "BOOKMARK",
+                &json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": meta}),
+            )
         };
         if send_initial && tx.send(Ok(bookmark(initial_rv, true))).await.is_err() {
             return;
@@ -172,7 +216,11 @@ fn translate(
         EventKind::Put => {
             let new = decode_typed(&ev.kv, ev.revision)?;
             let now_in = filter.matches(&new);
-            let was_in = ev.prev.as_ref().and_then(|p| decode_typed(p, p.mod_revision)).map(|old| filter.matches(&old));
+            let was_in = ev
+                .prev
+                .as_ref()
+                .and_then(|p| decode_typed(p, p.mod_revision))
+                .map(|old| filter.matches(&old));
             match (was_in, now_in) {
                 (None, true) | (Some(false), true) => Some(event_bytes("ADDED", &wrap(new))),
                 (Some(true), true) => Some(event_bytes("MODIFIED", &wrap(new))),
@@ -182,14 +230,22 @@ fn translate(
         }
         EventKind::Delete => {
             let old = decode_typed(&ev.kv, ev.revision)?;
-            filter.matches(&old).then(|| event_bytes("DELETED", &wrap(old)))
+            filter
+                .matches(&old)
+                .then(|| event_bytes("DELETED", &wrap(old)))
         }
     }
 }
 
 fn stream_response(body: Body) -> Response {
     let mut resp = Response::new(body);
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
     resp
 }

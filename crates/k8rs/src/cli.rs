@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
 #[derive(Parser, Debug)]
-#[command(name = "k8rs", version, about = "Kubernetes in one binary: API server, store, controllers, scheduler, node agent and service proxy")]
+#[command(
+    name = "k8rs",
+    version,
+    about = "Kubernetes in one binary: API server, store, controllers, scheduler, node agent and service proxy"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -18,7 +22,7 @@ pub enum Command {
     /// Run a single-node cluster: API server, embedded store, controller-manager,
     /// scheduler, and (unless --disable-agent) a node agent with its containerd and the
     /// service proxy.
-    Server(ServerArgs),
+    Server(Box<ServerArgs>),
     /// Run kubectl with the admin kubeconfig of the local server.
     Kubectl(KubectlArgs),
 }

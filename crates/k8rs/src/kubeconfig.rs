@@ -30,6 +30,9 @@ pub fn write(path: &Path, contents: &str) -> anyhow::Result<()> {
 pub fn exec_kubectl(data_dir: &Path, args: &[String]) -> anyhow::Result<()> {
     use std::os::unix::process::CommandExt;
     let kubeconfig = data_dir.join("kubeconfig.yaml");
-    let err = std::process::Command::new("kubectl").args(args).env("KUBECONFIG", &kubeconfig).exec();
+    let err = std::process::Command::new("kubectl")
+        .args(args)
+        .env("KUBECONFIG", &kubeconfig)
+        .exec();
     Err(anyhow::anyhow!("could not run kubectl: {err}"))
 }

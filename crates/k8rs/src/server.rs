@@ -26,14 +26,19 @@ struct Dirs {
 
 impl Dirs {
     fn new(root: &std::path::Path) -> Dirs {
-        Dirs { tls: root.join("server/tls"), db: root.join("server/db"), agent: root.join("agent") }
+        Dirs {
+            tls: root.join("server/tls"),
+            db: root.join("server/db"),
+            agent: root.join("agent"),
+        }
     }
 }
 
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let dirs = Dirs::new(&args.data_dir);
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let node_ip = args
         .node_ip
         .or_else(netutil::default_route_ip)
@@ -77,29 +82,56 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
 
     // Store and API server.
     let store = store::embedded::EmbeddedStore::open(&dirs.db).context("opening the store")?;
-    let api = ApiServer::new(store, ApiServerConfig {
-        service_cidr: args.service_cidr,
-        node_port_range: (30000, 32767),
-        advertise_address: node_ip,
-        secure_port: args.https_port,
-        kubelet_client: KubeletClientConfig {
-            ca_pem: ca.cert_pem().to_string(),
-            client_cert_pem: kubelet_client.cert_pem.clone(),
-            client_key_pem: kubelet_client.key_pem.clone(),
+    let api = ApiServer::new(
+        store,
+        ApiServerConfig {
+            service_cidr: args.service_cidr,
+            node_port_range: (30000, 32767),
+            advertise_address: node_ip,
+            secure_port: args.https_port,
+            kubelet_client: KubeletClientConfig {
+                ca_pem: ca.cert_pem().to_string(),
+                client_cert_pem: kubelet_client.cert_pem.clone(),
+                client_key_pem: kubelet_client.key_pem.clone(),
+            },
         },
-    })?;
+    )?;
     api.bootstrap(shutdown.clone()).await;
     let addr = std::net::SocketAddr::new(args.bind_address, args.https_port);
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
-    let tls = TlsFiles { cert_pem: serving.cert_pem, key_pem: serving.key_pem, client_ca_pem: ca.cert_pem().to_string() };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    let tls = TlsFiles {
+        cert_pem: serving.cert_pem,
+        key_pem: serving.key_pem,
+        client_ca_pem: ca.cert_pem().to_string(),
+    };
     let mut tasks: Vec<(&'static str, JoinHandle<()>)> = Vec::new();
-    tasks.push(("apiserver", spawn_logged("apiserver", apiserver::serve_tls(listener, tls, api.router(), shutdown.clone()))));
+    tasks.push((
+        "apiserver",
+        spawn_logged(
+            "apiserver",
+            apiserver::serve_tls(listener, tls, api.router(), shutdown.clone()),
+        ),
+    ));
 
-    let server_host = if args.bind_address.is_unspecified() { "127.0.0.1".to_string() } else { args.bind_address.to_string() };
-    let kubeconfig_path = args.write_kubeconfig.clone().unwrap_or_else(|| args.data_dir.join("kubeconfig.yaml"));
+    let server_host = if args.bind_address.is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        args.bind_address.to_string()
+    };
+    let kubeconfig_path = args
+        .write_kubeconfig
+        .clone()
+        .unwrap_or_else(|| args.data_dir.join("kubeconfig.yaml"));
     kubeconfig::write(
         &kubeconfig_path,
-        &kubeconfig::render(&format!("https://{server_host}:{}", args.https_port), ca.cert_pem(), &admin.cert_pem, &admin.key_pem),
+        &kubeconfig::render(
+            &format!("https://{server_host}:{}", args.https_port),
+            ca.cert_pem(),
+            &admin.cert_pem,
+            &admin.key_pem,
+        ),
     )?;
 
     // Control-plane components, each an ordinary API client over the in-process transport.
@@ -110,13 +142,22 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             "controllers",
             controllers::run(
                 controllers_client,
-                controllers::ControllersConfig { cluster_cidr: args.cluster_cidr, node_cidr_mask: 24 },
+                controllers::ControllersConfig {
+                    cluster_cidr: args.cluster_cidr,
+                    node_cidr_mask: 24,
+                },
                 shutdown.clone(),
             ),
         ),
     ));
     let scheduler_client = api.client(UserInfo::new("system:kube-scheduler", &[]));
-    tasks.push(("scheduler", spawn_logged("scheduler", scheduler::run(scheduler_client, shutdown.clone()))));
+    tasks.push((
+        "scheduler",
+        spawn_logged(
+            "scheduler",
+            scheduler::run(scheduler_client, shutdown.clone()),
+        ),
+    ));
 
     // The node agent: containerd, kubelet, service proxy.
     let mut containerd = None;
@@ -148,7 +189,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             server: true,
             ..Default::default()
         })?;
-        let node_client = api.client(UserInfo::new(format!("system:node:{node_name}"), &["system:nodes"]));
+        let node_client = api.client(UserInfo::new(
+            format!("system:node:{node_name}"),
+            &["system:nodes"],
+        ));
         tasks.push((
             "kubelet",
             spawn_logged(
@@ -191,7 +235,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     }
 
     tracing::info!(node = %node_name, %node_ip, elapsed_ms = started.elapsed().as_millis() as u64, "k8rs is running");
-    println!("k8rs is running. Use it with: export KUBECONFIG={}", kubeconfig_path.display());
+    println!(
+        "k8rs is running. Use it with: export KUBECONFIG={}",
+        kubeconfig_path.display()
+    );
 
     wait_for_signal().await;
     tracing::info!("shutting down");
@@ -202,10 +249,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             Err(_) => tracing::warn!(component = name, "did not stop within 60s"),
         }
     }
-    if let Some(c) = containerd {
-        if let Err(e) = c.stop().await {
-            tracing::warn!(%e, "stopping containerd");
-        }
+    if let Some(c) = containerd
+        && let Err(e) = c.stop().await
+    {
+        tracing::warn!(%e, "stopping containerd");
     }
     tracing::info!("stopped");
     Ok(())
@@ -243,4 +290,3 @@ fn first_ip(cidr: ipnet::IpNet) -> IpAddr {
         ipnet::IpNet::V6(n) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(n.network()) + 1)),
     }
 }
-

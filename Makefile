@@ -1,0 +1,51 @@
+# k8rs — `make run` starts a single-node cluster; `make test` runs the whole suite.
+DATA_DIR ?= /var/lib/k8rs
+CARGO ?= cargo
+STATIC_TARGET := x86_64-unknown-linux-gnu
+STATIC_DIR := target/static
+DEMO_BIN := $(STATIC_DIR)/$(STATIC_TARGET)/release/demo
+IMAGES_DIR := target/images
+K8RS_ARGS ?=
+
+export PATH := $(PATH):/usr/lib/google-cloud-sdk/bin
+
+.PHONY: run deps build images test unit e2e lint fmt clean bench
+
+run: deps build images
+	mkdir -p $(DATA_DIR)/agent/images
+	cp $(IMAGES_DIR)/*.tar $(DATA_DIR)/agent/images/
+	exec ./target/release/k8rs server --data-dir $(DATA_DIR) $(K8RS_ARGS)
+
+deps:
+	./scripts/install-deps.sh
+
+build:
+	$(CARGO) build --release -p k8rs -p testkit --bins
+
+# The demo app is linked statically so its image needs no libc; the same binary is the
+# sandbox's pause process.
+$(DEMO_BIN): $(wildcard crates/demo/src/*.rs) crates/demo/Cargo.toml
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build -p demo --release --target $(STATIC_TARGET) --target-dir $(STATIC_DIR)
+
+images: $(DEMO_BIN)
+	$(CARGO) run -q --release -p testkit --bin k8rs-images -- --demo-bin $(DEMO_BIN) --out $(IMAGES_DIR)
+
+test: deps lint unit e2e
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --exclude testkit
+	$(CARGO) test -p testkit --lib
+
+e2e: $(DEMO_BIN)
+	$(CARGO) build -p k8rs
+	K8RS_DEMO_BIN=$(abspath $(DEMO_BIN)) $(CARGO) test -p testkit --test e2e
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
