@@ -63,7 +63,7 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
         if file.file_name().and_then(|n| n.to_str()) != Some("mod.rs") {
             continue;
         }
-        let module = module_of(&pb_src, &file, true);
+        let module = module_of(&pb_src, &file);
         let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         parse_prost_file(&module, &text, &mut pb_types)?;
         collect_groups(&module, &text, &mut groups);
@@ -75,7 +75,7 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
     let oa_src = k8s_openapi.join("src").join(K8S_OPENAPI_VERSION_MODULE);
     let mut json_names: HashMap<String, Vec<String>> = HashMap::new();
     for file in rust_files(&oa_src)? {
-        let module = module_of(&oa_src, &file, false);
+        let module = module_of(&oa_src, &file);
         let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         parse_openapi_file(&module, &text, &mut json_names);
         collect_groups(&module, &text, &mut groups);
@@ -98,6 +98,28 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
         }
     }
 
+    // Go embeds some structs with `json:",inline"` (Volume/VolumeSource, Probe/ProbeHandler,
+    // ConfigMapEnvSource/LocalObjectReference ...): protobuf nests them as a message field,
+    // JSON merges their fields into the parent. Detect them: a message field whose name is
+    // not a JSON name of the parent but whose type's fields all are.
+    let mut inline: HashSet<(String, u32)> = HashSet::new();
+    let mut borrowed: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, fields) in &pb_types {
+        let Some(parent_names) = json_names.get(&lower_key(name)) else { continue };
+        for f in fields {
+            let Some(child) = &f.type_ref else { continue };
+            if f.repeated || f.map || match_json_name(&f.name, parent_names).is_some() {
+                continue;
+            }
+            if inlines_into(&pb_types, child, parent_names, 0) {
+                inline.insert((name.clone(), f.tag));
+                if !json_names.contains_key(&lower_key(child)) {
+                    borrowed.entry(child.clone()).or_default().extend(parent_names.iter().cloned());
+                }
+            }
+        }
+    }
+
     let mut out = String::from("{\n\"groups\":");
     out.push_str(&serde_json::to_string(&groups).map_err(|e| e.to_string())?);
     out.push_str(",\n\"wrappers\":");
@@ -105,16 +127,18 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
     out.push_str(",\n\"types\":{");
     let mut first = true;
     for (name, fields) in &pb_types {
-        let known = json_names.get(&lower_key(name));
+        let known = json_names.get(&lower_key(name)).or_else(|| borrowed.get(name));
         if known.is_none() && !wrappers.contains(name) && !SPECIAL_TYPES.contains(&name.as_str()) {
             warnings.push(format!("{name}: no k8s-openapi struct, using lowerCamelCase names"));
         }
         let mut rows = Vec::new();
         for f in fields {
+            let is_inline = inline.contains(&(name.clone(), f.tag));
             let json = match known.and_then(|names| match_json_name(&f.name, names)) {
                 Some(j) => j,
+                None if is_inline => String::new(),
                 None => {
-                    if known.is_some() {
+                    if known.is_some() && !SPECIAL_TYPES.contains(&name.as_str()) {
                         warnings.push(format!("{name}.{}: not in k8s-openapi, using lowerCamelCase", f.name));
                     }
                     lower_camel(&f.name)
@@ -126,8 +150,8 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
             } else if f.repeated {
                 kind.push('r');
             }
-            kind.push(kind_letter(&f.kind)?);
-            if f.kind != "message" && !f.map && !f.repeated && keep_zero.contains(&(name.clone(), f.tag)) {
+            kind.push(if is_inline { 'I' } else { kind_letter(&f.kind)? });
+            if f.kind != "message" && !f.map && !f.repeated && keep_zero.contains(&(lower_key(name), f.tag)) {
                 kind.push('z');
             }
             let mut row = vec![
@@ -158,6 +182,26 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
     Ok(Generated { schema: out, warnings })
 }
 
+/// Whether most fields of `child` (looking through nested inline structs) are JSON fields
+/// of the parent; "most" tolerates fields k8s-pb has from newer Kubernetes releases.
+fn inlines_into(types: &BTreeMap<String, Vec<PbField>>, child: &str, parent_names: &[String], depth: u32) -> bool {
+    let Some(fields) = types.get(child) else { return false };
+    if fields.is_empty() || depth > 3 {
+        return false;
+    }
+    let matched = fields
+        .iter()
+        .filter(|f| {
+            match_json_name(&f.name, parent_names).is_some()
+                || match (&f.type_ref, f.repeated || f.map) {
+                    (Some(t), false) => inlines_into(types, t, parent_names, depth + 1),
+                    _ => false,
+                }
+        })
+        .count();
+    matched * 2 > fields.len()
+}
+
 /// Message types the runtime decoder renders specially; they need no JSON names.
 const SPECIAL_TYPES: &[&str] = &[
     "apimachinery.pkg.apis.meta.v1.Time",
@@ -167,6 +211,14 @@ const SPECIAL_TYPES: &[&str] = &[
     "apimachinery.pkg.api.resource.Quantity",
     "apimachinery.pkg.util.intstr.IntOrString",
     "apimachinery.pkg.runtime.RawExtension",
+    "apiextensions_apiserver.pkg.apis.apiextensions.v1.Json",
+    "apiextensions_apiserver.pkg.apis.apiextensions.v1.JsonSchemaPropsOrArray",
+    "apiextensions_apiserver.pkg.apis.apiextensions.v1.JsonSchemaPropsOrBool",
+    "apiextensions_apiserver.pkg.apis.apiextensions.v1.JsonSchemaPropsOrStringArray",
+    "apiextensions_apiserver.pkg.apis.apiextensions.v1beta1.Json",
+    "apiextensions_apiserver.pkg.apis.apiextensions.v1beta1.JsonSchemaPropsOrArray",
+    "apiextensions_apiserver.pkg.apis.apiextensions.v1beta1.JsonSchemaPropsOrBool",
+    "apiextensions_apiserver.pkg.apis.apiextensions.v1beta1.JsonSchemaPropsOrStringArray",
 ];
 
 fn kind_letter(kind: &str) -> Result<char, String> {
@@ -233,7 +285,7 @@ fn rust_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// Module path segments of a source file: k8s-pb keeps one module per `mod.rs`, k8s-openapi
 /// one struct per file inside its module directory; either way the directory is the module.
-fn module_of(root: &Path, file: &Path, _is_mod_rs: bool) -> Vec<String> {
+fn module_of(root: &Path, file: &Path) -> Vec<String> {
     let rel = file.strip_prefix(root).unwrap_or(file);
     let parent = rel.parent().unwrap_or(Path::new(""));
     parent.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect()
@@ -250,6 +302,10 @@ fn parse_prost_file(
     for line in text.lines() {
         let trimmed = line.trim();
         if let Some(rest) = line.strip_prefix("pub struct ") {
+            if let Some(empty) = rest.strip_suffix(" {}") {
+                types.insert(dotted(module, empty.trim()), Vec::new());
+                continue;
+            }
             let name = rest.trim_end_matches(['{', ' ']).trim().to_string();
             current = Some((name, Vec::new()));
             continue;
@@ -295,15 +351,19 @@ fn parse_prost_field(module: &[String], attr: &str, decl: &str) -> Result<PbFiel
     let name = name.trim().trim_start_matches("r#").to_string();
     let ty = ty.trim().trim_end_matches(',');
     let first = attr.split(',').next().unwrap_or("").trim();
-    let (kind, map) = if let Some(m) = first.strip_prefix("btree_map = \"") {
-        let value = m.split(", ").nth(1).unwrap_or("").trim_end_matches('"');
-        (value.to_string(), true)
+    let (kind, map) = if let Some(m) = attr.strip_prefix("btree_map = \"") {
+        let spec = m.split('"').next().unwrap_or("");
+        if !spec.starts_with("string,") {
+            return Err(format!("unsupported map key in {attr}"));
+        }
+        (spec.split(", ").nth(1).unwrap_or("").to_string(), true)
     } else {
         (first.split(' ').next().unwrap_or("").to_string(), false)
     };
     let repeated = attr.contains(" repeated");
     let type_ref = if kind == "message" {
-        Some(resolve_type(module, innermost_type(ty)))
+        let compact: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
+        Some(resolve_type(module, innermost_type(&compact.replace(",>", ">"))))
     } else {
         None
     };
@@ -399,7 +459,32 @@ fn parse_go_presence(text: &str) -> Result<HashSet<(String, u32)>, String> {
             return Err(format!("bad go_presence line: {line}"));
         };
         let tag: u32 = tag.parse().map_err(|_| format!("bad tag in go_presence line: {line}"))?;
-        out.insert((ty.to_string(), tag));
+        out.insert((lower_key(ty), tag));
+    }
+    Ok(out)
+}
+
+/// Scalar (non-message, non-repeated) fields of every k8s-pb message, keyed by lowercased
+/// type name and tag, with the k8s-pb spelling of the type name as value.
+#[cfg_attr(test, allow(dead_code))]
+pub fn scalar_fields(k8s_pb: &Path) -> Result<HashMap<(String, u32), String>, String> {
+    let mut pb_types: BTreeMap<String, Vec<PbField>> = BTreeMap::new();
+    let pb_src = k8s_pb.join("src");
+    for file in rust_files(&pb_src)? {
+        if file.file_name().and_then(|n| n.to_str()) != Some("mod.rs") {
+            continue;
+        }
+        let module = module_of(&pb_src, &file);
+        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        parse_prost_file(&module, &text, &mut pb_types)?;
+    }
+    let mut out = HashMap::new();
+    for (name, fields) in pb_types {
+        for f in fields {
+            if f.kind != "message" && !f.repeated && !f.map {
+                out.insert((lower_key(&name), f.tag), name.clone());
+            }
+        }
     }
     Ok(out)
 }
