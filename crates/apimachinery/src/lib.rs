@@ -3,6 +3,7 @@
 
 pub mod defaults;
 pub mod events;
+pub mod protobuf;
 pub mod registry;
 pub mod selector;
 pub mod status;

@@ -121,6 +121,11 @@ pub fn spec_part(obj: &Value) -> Value {
 
 /// Parses a request body as JSON or YAML.
 pub fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
+    // kubectl 1.32+ sends typed objects as protobuf, with no JSON fallback.
+    if apimachinery::protobuf::is_protobuf_content_type(content_type) {
+        return apimachinery::protobuf::decode_to_json(body)
+            .map_err(|e| ApiError::bad_request(e.to_string()));
+    }
     if content_type.contains("yaml") {
         return serde_yaml_ng::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")));

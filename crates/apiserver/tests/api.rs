@@ -7,20 +7,25 @@ use apiserver::{ApiServer, ApiServerConfig, KubeletClientConfig, UserInfo};
 use futures::TryStreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Pod, Service};
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
+use kube::api::{
+    Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
+};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 async fn server() -> (Arc<ApiServer>, kube::Client, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = store::embedded::EmbeddedStore::open(dir.path()).unwrap();
-    let api = ApiServer::new(store, ApiServerConfig {
-        service_cidr: "10.43.0.0/16".parse().unwrap(),
-        node_port_range: (30000, 32767),
-        advertise_address: "127.0.0.1".parse().unwrap(),
-        secure_port: 6443,
-        kubelet_client: KubeletClientConfig::default(),
-    })
+    let api = ApiServer::new(
+        store,
+        ApiServerConfig {
+            service_cidr: "10.43.0.0/16".parse().unwrap(),
+            node_port_range: (30000, 32767),
+            advertise_address: "127.0.0.1".parse().unwrap(),
+            secure_port: 6443,
+            kubelet_client: KubeletClientConfig::default(),
+        },
+    )
     .unwrap();
     api.bootstrap(CancellationToken::new()).await;
     let client = api.client(UserInfo::new("system:admin", &["system:masters"]));
@@ -47,9 +52,15 @@ async fn bootstrap_creates_system_namespaces_and_kubernetes_service() {
         .filter_map(|n| n.metadata.name)
         .collect();
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        assert!(names.contains(&ns.to_string()), "{ns} missing from {names:?}");
+        assert!(
+            names.contains(&ns.to_string()),
+            "{ns} missing from {names:?}"
+        );
     }
-    let svc = Api::<Service>::namespaced(client, "default").get("kubernetes").await.unwrap();
+    let svc = Api::<Service>::namespaced(client, "default")
+        .get("kubernetes")
+        .await
+        .unwrap();
     assert_eq!(svc.spec.unwrap().cluster_ip.as_deref(), Some("10.43.0.1"));
 }
 
@@ -57,21 +68,41 @@ async fn bootstrap_creates_system_namespaces_and_kubernetes_service() {
 async fn create_get_conflict_and_defaults() {
     let (_api, client, _dir) = server().await;
     let pods: Api<Pod> = Api::namespaced(client, "default");
-    let created = pods.create(&PostParams::default(), &pod("p1")).await.unwrap();
+    let created = pods
+        .create(&PostParams::default(), &pod("p1"))
+        .await
+        .unwrap();
     let spec = created.spec.clone().unwrap();
     assert_eq!(spec.restart_policy.as_deref(), Some("Always"));
-    assert_eq!(spec.containers[0].image_pull_policy.as_deref(), Some("IfNotPresent"));
-    assert_eq!(created.status.clone().unwrap().phase.as_deref(), Some("Pending"));
+    assert_eq!(
+        spec.containers[0].image_pull_policy.as_deref(),
+        Some("IfNotPresent")
+    );
+    assert_eq!(
+        created.status.clone().unwrap().phase.as_deref(),
+        Some("Pending")
+    );
     assert!(created.metadata.uid.is_some());
 
-    let err = pods.create(&PostParams::default(), &pod("p1")).await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref e) if e.code == 409 && e.reason == "AlreadyExists"), "{err}");
+    let err = pods
+        .create(&PostParams::default(), &pod("p1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref e) if e.code == 409 && e.reason == "AlreadyExists"),
+        "{err}"
+    );
 
     // A stale resourceVersion conflicts.
     let mut stale = created.clone();
     stale.metadata.labels = Some([("v".to_string(), "1".to_string())].into());
-    pods.replace("p1", &PostParams::default(), &stale).await.unwrap();
-    let err = pods.replace("p1", &PostParams::default(), &stale).await.unwrap_err();
+    pods.replace("p1", &PostParams::default(), &stale)
+        .await
+        .unwrap();
+    let err = pods
+        .replace("p1", &PostParams::default(), &stale)
+        .await
+        .unwrap_err();
     match err {
         kube::Error::Api(e) => {
             assert_eq!(e.code, 409);
@@ -83,7 +114,9 @@ async fn create_get_conflict_and_defaults() {
         other => panic!("{other}"),
     }
     let missing = pods.get("nope").await.unwrap_err();
-    assert!(matches!(missing, kube::Error::Api(ref e) if e.code == 404 && e.message == "pods \"nope\" not found"));
+    assert!(
+        matches!(missing, kube::Error::Api(ref e) if e.code == 404 && e.message == "pods \"nope\" not found")
+    );
 }
 
 #[tokio::test]
@@ -91,18 +124,25 @@ async fn invalid_objects_get_upstream_messages() {
     let (_api, client, _dir) = server().await;
     // Sent as raw JSON: typed clients always serialize a (possibly empty) selector.
     let resource = kube::core::ApiResource::erase::<Deployment>(&());
-    let deploys: Api<kube::core::DynamicObject> = Api::namespaced_with(client, "default", &resource);
+    let deploys: Api<kube::core::DynamicObject> =
+        Api::namespaced_with(client, "default", &resource);
     let bad: kube::core::DynamicObject = serde_json::from_value(json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "x"},
         "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i:1"}]}}}
     }))
     .unwrap();
-    let err = deploys.create(&PostParams::default(), &bad).await.unwrap_err();
+    let err = deploys
+        .create(&PostParams::default(), &bad)
+        .await
+        .unwrap_err();
     match err {
         kube::Error::Api(e) => {
             assert_eq!(e.code, 422);
-            assert_eq!(e.message, "Deployment.apps \"x\" is invalid: spec.selector: Required value");
+            assert_eq!(
+                e.message,
+                "Deployment.apps \"x\" is invalid: spec.selector: Required value"
+            );
         }
         other => panic!("{other}"),
     }
@@ -119,20 +159,38 @@ async fn list_selectors_and_pagination() {
         }
         pods.create(&PostParams::default(), &p).await.unwrap();
     }
-    let even = pods.list(&ListParams::default().labels("tier=even")).await.unwrap();
+    let even = pods
+        .list(&ListParams::default().labels("tier=even"))
+        .await
+        .unwrap();
     assert_eq!(even.items.len(), 3);
-    let by_name = pods.list(&ListParams::default().fields("metadata.name=p1")).await.unwrap();
+    let by_name = pods
+        .list(&ListParams::default().fields("metadata.name=p1"))
+        .await
+        .unwrap();
     assert_eq!(by_name.items.len(), 1);
-    let err = pods.list(&ListParams::default().fields("spec.bogus=1")).await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref e) if e.code == 400 && e.message == "field label not supported: spec.bogus"));
+    let err = pods
+        .list(&ListParams::default().fields("spec.bogus=1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref e) if e.code == 400 && e.message == "field label not supported: spec.bogus")
+    );
 
     let first = pods.list(&ListParams::default().limit(2)).await.unwrap();
     assert_eq!(first.items.len(), 2);
     let token = first.metadata.continue_.clone().expect("a continue token");
-    let mut seen: Vec<String> = first.items.iter().filter_map(|p| p.metadata.name.clone()).collect();
+    let mut seen: Vec<String> = first
+        .items
+        .iter()
+        .filter_map(|p| p.metadata.name.clone())
+        .collect();
     let mut next = Some(token);
     while let Some(t) = next {
-        let page = pods.list(&ListParams::default().limit(2).continue_token(&t)).await.unwrap();
+        let page = pods
+            .list(&ListParams::default().limit(2).continue_token(&t))
+            .await
+            .unwrap();
         seen.extend(page.items.iter().filter_map(|p| p.metadata.name.clone()));
         next = page.metadata.continue_.filter(|c| !c.is_empty());
     }
@@ -143,19 +201,31 @@ async fn list_selectors_and_pagination() {
 async fn watch_from_resource_version_and_selector_transitions() {
     let (_api, client, _dir) = server().await;
     let pods: Api<Pod> = Api::namespaced(client, "default");
-    let created = pods.create(&PostParams::default(), &pod("w1")).await.unwrap();
-    let rv = created.metadata.resource_version.clone().unwrap();
-    let stream = pods.watch(&WatchParams::default().labels("app=demo"), &rv).await.unwrap();
-    futures::pin_mut!(stream);
-    // Relabel out of the selection: the watcher sees DELETED.
-    pods.patch("w1", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "other"}}})))
+    let created = pods
+        .create(&PostParams::default(), &pod("w1"))
         .await
         .unwrap();
+    let rv = created.metadata.resource_version.clone().unwrap();
+    let stream = pods
+        .watch(&WatchParams::default().labels("app=demo"), &rv)
+        .await
+        .unwrap();
+    futures::pin_mut!(stream);
+    // Relabel out of the selection: the watcher sees DELETED.
+    pods.patch(
+        "w1",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"app": "other"}}})),
+    )
+    .await
+    .unwrap();
     match stream.try_next().await.unwrap().unwrap() {
         WatchEvent::Deleted(p) => assert_eq!(p.metadata.name.as_deref(), Some("w1")),
         other => panic!("expected DELETED, got {other:?}"),
     }
-    pods.create(&PostParams::default(), &pod("w2")).await.unwrap();
+    pods.create(&PostParams::default(), &pod("w2"))
+        .await
+        .unwrap();
     match stream.try_next().await.unwrap().unwrap() {
         WatchEvent::Added(p) => assert_eq!(p.metadata.name.as_deref(), Some("w2")),
         other => panic!("expected ADDED, got {other:?}"),
@@ -174,10 +244,14 @@ async fn graceful_pod_deletion_waits_for_the_kubelet() {
     assert!(terminating.metadata.deletion_timestamp.is_some());
     assert_eq!(terminating.metadata.deletion_grace_period_seconds, Some(30));
     // The kubelet finishes the deletion with a zero grace period.
-    pods.delete("g1", &DeleteParams::default().grace_period(0)).await.unwrap();
+    pods.delete("g1", &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
     assert!(pods.get_opt("g1").await.unwrap().is_none());
     // Unscheduled pods go at once.
-    pods.create(&PostParams::default(), &pod("g2")).await.unwrap();
+    pods.create(&PostParams::default(), &pod("g2"))
+        .await
+        .unwrap();
     pods.delete("g2", &DeleteParams::default()).await.unwrap();
     assert!(pods.get_opt("g2").await.unwrap().is_none());
 }
@@ -196,13 +270,24 @@ async fn status_and_scale_subresources() {
     assert_eq!(created.metadata.generation, Some(1));
     // Writes to the main resource ignore status.
     deploys
-        .patch("d", &PatchParams::default(), &Patch::Merge(json!({"status": {"replicas": 9}})))
+        .patch(
+            "d",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"replicas": 9}})),
+        )
         .await
         .unwrap();
-    assert_eq!(deploys.get("d").await.unwrap().status.unwrap().replicas, None);
+    assert_eq!(
+        deploys.get("d").await.unwrap().status.unwrap().replicas,
+        None
+    );
     // Writes to /status change only status.
     deploys
-        .patch_status("d", &PatchParams::default(), &Patch::Merge(json!({"status": {"replicas": 2}, "spec": {"replicas": 7}})))
+        .patch_status(
+            "d",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"replicas": 2}, "spec": {"replicas": 7}})),
+        )
         .await
         .unwrap();
     let now = deploys.get("d").await.unwrap();
@@ -213,7 +298,11 @@ async fn status_and_scale_subresources() {
     assert_eq!(scale.spec.unwrap().replicas, Some(2));
     assert_eq!(scale.status.unwrap().selector.as_deref(), Some("app=d"));
     deploys
-        .patch_scale("d", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": 5}})))
+        .patch_scale(
+            "d",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 5}})),
+        )
         .await
         .unwrap();
     let scaled = deploys.get("d").await.unwrap();
@@ -242,8 +331,14 @@ async fn services_get_cluster_ips_and_node_ports() {
         "spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": np}]}
     }))
     .unwrap();
-    let err = svcs.create(&PostParams::default(), &clash).await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref e) if e.code == 422 && e.message.contains("provided port is already allocated")), "{err}");
+    let err = svcs
+        .create(&PostParams::default(), &clash)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref e) if e.code == 422 && e.message.contains("provided port is already allocated")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -256,8 +351,12 @@ async fn finalizers_block_removal_until_cleared() {
     pods.delete("f1", &DeleteParams::default()).await.unwrap();
     let held = pods.get("f1").await.unwrap();
     assert!(held.metadata.deletion_timestamp.is_some());
-    pods.patch("f1", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}})))
-        .await
-        .unwrap();
+    pods.patch(
+        "f1",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .unwrap();
     assert!(pods.get_opt("f1").await.unwrap().is_none());
 }

@@ -36,6 +36,9 @@ impl Dirs {
 
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    // Catch SIGINT/SIGTERM from the first moment: a signal that arrives during start-up
+    // must still lead to a clean shutdown once start-up is done.
+    let mut stop_signals = StopSignals::new()?;
     let dirs = Dirs::new(&args.data_dir);
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
@@ -240,7 +243,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         kubeconfig_path.display()
     );
 
-    wait_for_signal().await;
+    stop_signals.recv().await;
     tracing::info!("shutting down");
     shutdown.cancel();
     for (name, task) in tasks {
@@ -269,18 +272,26 @@ fn spawn_logged<E: std::fmt::Display + Send + 'static>(
     })
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+/// SIGINT and SIGTERM, registered once.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
     }
 }
 

@@ -356,8 +356,34 @@ fn service(ctx: &Ctx) -> Result<()> {
     )
     .context("ClusterIP spreading over all pods")?;
 
-    // TODO(#exec: `kubectl exec` is not implemented yet): check from inside a pod that the
-    // Service answers by ClusterIP and by name (demo, demo.default.svc.cluster.local).
+    // From inside a pod: a client pod fetches the Service repeatedly and prints the replies.
+    // (By name needs cluster DNS, which a later issue brings.)
+    let script = format!("for i in $(seq 1 30); do wget -qO- -T 2 http://{cluster_ip}/; done");
+    k.run(&[
+        "run",
+        "svc-client",
+        "--image=docker.io/k8rs/demo:0.1.0",
+        "--restart=Never",
+        "--command",
+        "--",
+        "/bin/sh",
+        "-c",
+        &script,
+    ])?;
+    let logs = wait_for("svc-client to finish", CONVERGE_TIMEOUT, || {
+        let pod = k.json(&["get", "pod", "svc-client"])?;
+        match pod.pointer("/status/phase").and_then(Value::as_str) {
+            Some("Succeeded") => Ok(Some(k.run(&["logs", "svc-client"])?.stdout)),
+            Some("Failed") => Err(anyhow!("svc-client failed: {:#}", pod["status"])),
+            _ => Ok(None),
+        }
+    })?;
+    let reached: BTreeSet<&String> = names.iter().filter(|n| logs.contains(n.as_str())).collect();
+    ensure!(
+        reached.len() == names.len(),
+        "from inside a pod the Service reached {reached:?} of {names:?}:\n{logs}"
+    );
+    k.run(&["delete", "pod", "svc-client"])?;
 
     let out = k.run(&[
         "expose",

@@ -34,6 +34,7 @@ pub struct Generated {
     /// The schema file contents.
     pub schema: String,
     /// Human readable warnings (fallback names, unmatched types).
+    #[cfg_attr(test, allow(dead_code))]
     pub warnings: Vec<String>,
 }
 
@@ -64,24 +65,32 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
             continue;
         }
         let module = module_of(&pb_src, &file);
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         parse_prost_file(&module, &text, &mut pb_types)?;
         collect_groups(&module, &text, &mut groups);
     }
     if pb_types.is_empty() {
-        return Err(format!("no prost messages found under {}", pb_src.display()));
+        return Err(format!(
+            "no prost messages found under {}",
+            pb_src.display()
+        ));
     }
 
     let oa_src = k8s_openapi.join("src").join(K8S_OPENAPI_VERSION_MODULE);
     let mut json_names: HashMap<String, Vec<String>> = HashMap::new();
     for file in rust_files(&oa_src)? {
         let module = module_of(&oa_src, &file);
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         parse_openapi_file(&module, &text, &mut json_names);
         collect_groups(&module, &text, &mut groups);
     }
     if json_names.is_empty() {
-        return Err(format!("no k8s-openapi structs found under {}", oa_src.display()));
+        return Err(format!(
+            "no k8s-openapi structs found under {}",
+            oa_src.display()
+        ));
     }
     // Option kinds (DeleteOptions, ...) are sent with this group; no Resource impl names it.
     groups.insert("meta.k8s.io".into(), "apimachinery.pkg.apis.meta".into());
@@ -105,7 +114,9 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
     let mut inline: HashSet<(String, u32)> = HashSet::new();
     let mut borrowed: HashMap<String, Vec<String>> = HashMap::new();
     for (name, fields) in &pb_types {
-        let Some(parent_names) = json_names.get(&lower_key(name)) else { continue };
+        let Some(parent_names) = json_names.get(&lower_key(name)) else {
+            continue;
+        };
         for f in fields {
             let Some(child) = &f.type_ref else { continue };
             if f.repeated || f.map || match_json_name(&f.name, parent_names).is_some() {
@@ -114,7 +125,10 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
             if inlines_into(&pb_types, child, parent_names, 0) {
                 inline.insert((name.clone(), f.tag));
                 if !json_names.contains_key(&lower_key(child)) {
-                    borrowed.entry(child.clone()).or_default().extend(parent_names.iter().cloned());
+                    borrowed
+                        .entry(child.clone())
+                        .or_default()
+                        .extend(parent_names.iter().cloned());
                 }
             }
         }
@@ -127,9 +141,13 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
     out.push_str(",\n\"types\":{");
     let mut first = true;
     for (name, fields) in &pb_types {
-        let known = json_names.get(&lower_key(name)).or_else(|| borrowed.get(name));
+        let known = json_names
+            .get(&lower_key(name))
+            .or_else(|| borrowed.get(name));
         if known.is_none() && !wrappers.contains(name) && !SPECIAL_TYPES.contains(&name.as_str()) {
-            warnings.push(format!("{name}: no k8s-openapi struct, using lowerCamelCase names"));
+            warnings.push(format!(
+                "{name}: no k8s-openapi struct, using lowerCamelCase names"
+            ));
         }
         let mut rows = Vec::new();
         for f in fields {
@@ -139,7 +157,10 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
                 None if is_inline => String::new(),
                 None => {
                     if known.is_some() && !SPECIAL_TYPES.contains(&name.as_str()) {
-                        warnings.push(format!("{name}.{}: not in k8s-openapi, using lowerCamelCase", f.name));
+                        warnings.push(format!(
+                            "{name}.{}: not in k8s-openapi, using lowerCamelCase",
+                            f.name
+                        ));
                     }
                     lower_camel(&f.name)
                 }
@@ -150,8 +171,16 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
             } else if f.repeated {
                 kind.push('r');
             }
-            kind.push(if is_inline { 'I' } else { kind_letter(&f.kind)? });
-            if f.kind != "message" && !f.map && !f.repeated && keep_zero.contains(&(lower_key(name), f.tag)) {
+            kind.push(if is_inline {
+                'I'
+            } else {
+                kind_letter(&f.kind)?
+            });
+            if f.kind != "message"
+                && !f.map
+                && !f.repeated
+                && keep_zero.contains(&(lower_key(name), f.tag))
+            {
                 kind.push('z');
             }
             let mut row = vec![
@@ -179,13 +208,23 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
         );
     }
     out.push_str("\n}\n}\n");
-    Ok(Generated { schema: out, warnings })
+    Ok(Generated {
+        schema: out,
+        warnings,
+    })
 }
 
 /// Whether most fields of `child` (looking through nested inline structs) are JSON fields
 /// of the parent; "most" tolerates fields k8s-pb has from newer Kubernetes releases.
-fn inlines_into(types: &BTreeMap<String, Vec<PbField>>, child: &str, parent_names: &[String], depth: u32) -> bool {
-    let Some(fields) = types.get(child) else { return false };
+fn inlines_into(
+    types: &BTreeMap<String, Vec<PbField>>,
+    child: &str,
+    parent_names: &[String],
+    depth: u32,
+) -> bool {
+    let Some(fields) = types.get(child) else {
+        return false;
+    };
     if fields.is_empty() || depth > 3 {
         return false;
     }
@@ -241,7 +280,10 @@ fn lower_key(dotted: &str) -> String {
 }
 
 fn normalize(name: &str) -> String {
-    name.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 fn match_json_name(prost_name: &str, json_names: &[String]) -> Option<String> {
@@ -288,7 +330,10 @@ fn rust_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 fn module_of(root: &Path, file: &Path) -> Vec<String> {
     let rel = file.strip_prefix(root).unwrap_or(file);
     let parent = rel.parent().unwrap_or(Path::new(""));
-    parent.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect()
+    parent
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect()
 }
 
 fn parse_prost_file(
@@ -316,7 +361,9 @@ fn parse_prost_file(
             }
             continue;
         }
-        let Some((struct_name, fields)) = current.as_mut() else { continue };
+        let Some((struct_name, fields)) = current.as_mut() else {
+            continue;
+        };
         if let Some(attr) = trimmed.strip_prefix("#[prost(") {
             pending_attr = Some(attr.trim_end_matches(")]").to_string());
             continue;
@@ -347,7 +394,9 @@ fn parse_prost_field(module: &[String], attr: &str, decl: &str) -> Result<PbFiel
         .and_then(|t| t.parse::<u32>().ok())
         .ok_or_else(|| format!("no tag in {attr}"))?;
     let decl = decl.strip_prefix("pub ").unwrap_or(decl);
-    let (name, ty) = decl.split_once(':').ok_or_else(|| format!("bad field {decl}"))?;
+    let (name, ty) = decl
+        .split_once(':')
+        .ok_or_else(|| format!("bad field {decl}"))?;
     let name = name.trim().trim_start_matches("r#").to_string();
     let ty = ty.trim().trim_end_matches(',');
     let first = attr.split(',').next().unwrap_or("").trim();
@@ -363,18 +412,30 @@ fn parse_prost_field(module: &[String], attr: &str, decl: &str) -> Result<PbFiel
     let repeated = attr.contains(" repeated");
     let type_ref = if kind == "message" {
         let compact: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
-        Some(resolve_type(module, innermost_type(&compact.replace(",>", ">"))))
+        Some(resolve_type(
+            module,
+            innermost_type(&compact.replace(",>", ">")),
+        ))
     } else {
         None
     };
-    Ok(PbField { tag, name, kind, repeated, map, type_ref })
+    Ok(PbField {
+        tag,
+        name,
+        kind,
+        repeated,
+        map,
+        type_ref,
+    })
 }
 
 /// The message type inside `Option<..>`, `Vec<..>`, `Box<..>` or a map's value position.
 fn innermost_type(ty: &str) -> &str {
     let mut t = ty.trim();
     loop {
-        let Some(open) = t.find('<') else { return t.trim_end_matches('>') };
+        let Some(open) = t.find('<') else {
+            return t.trim_end_matches('>');
+        };
         let inner = &t[open + 1..];
         let inner = inner.strip_suffix('>').unwrap_or(inner);
         // Map: skip the key type.
@@ -413,7 +474,9 @@ fn dotted(module: &[String], name: &str) -> String {
 /// Records `group -> module prefix` from `impl crate::Resource` blocks.
 fn collect_groups(module: &[String], text: &str, groups: &mut BTreeMap<String, String>) {
     for part in text.split("const API_VERSION: &'static str = \"").skip(1) {
-        let Some(api_version) = part.split('"').next() else { continue };
+        let Some(api_version) = part.split('"').next() else {
+            continue;
+        };
         let group = match api_version.rsplit_once('/') {
             Some((g, _)) => g,
             None => "",
@@ -437,10 +500,10 @@ fn parse_openapi_file(module: &[String], text: &str, names: &mut HashMap<String,
         }
         let Some(cur) = &current else { continue };
         let t = line.trim();
-        if t.starts_with('"') && t.contains("=> Field::Key_") {
-            if let Some(json) = t[1..].split('"').next() {
-                names.entry(cur.clone()).or_default().push(json.to_string());
-            }
+        if t.contains("=> Field::Key_")
+            && let Some(json) = t.strip_prefix('"').and_then(|r| r.split('"').next())
+        {
+            names.entry(cur.clone()).or_default().push(json.to_string());
         }
     }
 }
@@ -458,7 +521,9 @@ fn parse_go_presence(text: &str) -> Result<HashSet<(String, u32)>, String> {
         let (Some(ty), Some(tag)) = (parts.next(), parts.next()) else {
             return Err(format!("bad go_presence line: {line}"));
         };
-        let tag: u32 = tag.parse().map_err(|_| format!("bad tag in go_presence line: {line}"))?;
+        let tag: u32 = tag
+            .parse()
+            .map_err(|_| format!("bad tag in go_presence line: {line}"))?;
         out.insert((lower_key(ty), tag));
     }
     Ok(out)
@@ -475,7 +540,8 @@ pub fn scalar_fields(k8s_pb: &Path) -> Result<HashMap<(String, u32), String>, St
             continue;
         }
         let module = module_of(&pb_src, &file);
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         parse_prost_file(&module, &text, &mut pb_types)?;
     }
     let mut out = HashMap::new();

@@ -32,10 +32,15 @@ pub fn extract(
         for file in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
             let path = file.map_err(|e| e.to_string())?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if !name.ends_with(".go") || name.ends_with("_test.go") || name.starts_with("zz_") || name.contains(".pb.") {
+            if !name.ends_with(".go")
+                || name.ends_with("_test.go")
+                || name.starts_with("zz_")
+                || name.contains(".pb.")
+            {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             parse_go_file(&module, &text, scalars, &mut lines);
         }
     }
@@ -52,7 +57,10 @@ pub fn extract(
 }
 
 fn dotted_rel(rel: &Path) -> String {
-    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join(".")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// `<group>/<version>` directories of a k8s.io/api checkout.
@@ -92,16 +100,30 @@ fn parse_go_file(
             current = None;
             continue;
         }
-        let Some(struct_name) = &current else { continue };
+        let Some(struct_name) = &current else {
+            continue;
+        };
         let t = line.trim();
-        let Some((decl, tags)) = t.split_once('`') else { continue };
+        let Some((decl, tags)) = t.split_once('`') else {
+            continue;
+        };
         let mut words = decl.split_whitespace();
-        let (Some(_field), Some(go_type)) = (words.next(), words.next()) else { continue };
-        let Some(json) = tag_value(tags, "json") else { continue };
-        let Some(proto) = tag_value(tags, "protobuf") else { continue };
-        let Some(tag) = proto.split(',').nth(1).and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let (Some(_field), Some(go_type)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let Some(json) = tag_value(tags, "json") else {
+            continue;
+        };
+        let Some(proto) = tag_value(tags, "protobuf") else {
+            continue;
+        };
+        let Some(tag) = proto.split(',').nth(1).and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
         let key = (format!("{module}.{struct_name}").to_ascii_lowercase(), tag);
-        let Some(pb_type) = scalars.get(&key) else { continue };
+        let Some(pb_type) = scalars.get(&key) else {
+            continue;
+        };
         let mut json_parts = json.split(',');
         let json_name = json_parts.next().unwrap_or("");
         let omitempty = json_parts.any(|o| o == "omitempty" || o == "omitzero");
