@@ -3,6 +3,7 @@
 //! under a name ending in `pause`. std + libc only, so it links statically and runs in an
 //! image without a C library.
 
+mod curl;
 mod http;
 mod pause;
 mod server;
@@ -14,6 +15,10 @@ fn main() {
     let first = args.next();
     let code = if argv0.ends_with("pause") || first.as_deref() == Some("pause") {
         pause::run()
+    } else if argv0.ends_with("curl") {
+        curl::run(first.into_iter().chain(args))
+    } else if first.as_deref() == Some("curl") {
+        curl::run(args)
     } else {
         server::run()
     };

@@ -73,7 +73,6 @@ const APPLETS: &[&str] = &[
     "vi",
     "watch",
     "wc",
-    "wget",
     "which",
     "whoami",
     "xargs",
@@ -130,6 +129,11 @@ pub fn demo_image(demo_bin: &Path) -> Result<OciImage> {
         path: format!("/bin/{applet}"),
         target: "busybox".into(),
     }));
+    // A small curl built into the demo binary (busybox's wget crashes when statically linked).
+    entries.push(Entry::Symlink {
+        path: "/bin/curl".into(),
+        target: "/app/demo".into(),
+    });
 
     OciImage::build(
         DEMO_IMAGE,

@@ -358,7 +358,7 @@ fn service(ctx: &Ctx) -> Result<()> {
 
     // From inside a pod: a client pod fetches the Service repeatedly and prints the replies.
     // (By name needs cluster DNS, which a later issue brings.)
-    let script = format!("for i in $(seq 1 30); do wget -qO- -T 2 http://{cluster_ip}/; done");
+    let script = format!("for i in $(seq 1 30); do curl -s -m 5 http://{cluster_ip}/; done");
     k.run(&[
         "run",
         "svc-client",
