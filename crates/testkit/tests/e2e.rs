@@ -253,6 +253,11 @@ fn cluster_basics(ctx: &Ctx) -> Result<()> {
         "kube-rs did not list the default namespace"
     );
 
+    // The dispatcher (/usr/bin/kubectl) picks a client matching the server's version.
+    let dispatcher = ctx.cluster.kubectl("kubectl")?;
+    ensure_node_row_ready(&dispatcher.run(&["get", "nodes"])?.stdout, node_name)
+        .context("the kubectl dispatcher")?;
+
     let old = ctx.cluster.kubectl("1.27")?;
     ensure_node_row_ready(&old.run(&["get", "nodes"])?.stdout, node_name)
         .context("kubectl 1.27")?;
