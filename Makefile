@@ -34,10 +34,10 @@ test: deps lint unit e2e
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --features store/testing -- -D warnings
 
 unit:
-	$(CARGO) test --workspace --exclude testkit
+	$(CARGO) test --workspace --exclude testkit --features store/testing
 	$(CARGO) test -p testkit --lib
 
 e2e: $(DEMO_BIN)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages k8rs needs on Debian (only what is missing).
 set -euo pipefail
-packages=(containerd runc containernetworking-plugins nftables busybox-static protobuf-compiler conntrack iproute2 curl ca-certificates kmod)
+packages=(containerd runc containernetworking-plugins nftables busybox-static protobuf-compiler conntrack iproute2 curl ca-certificates kmod etcd-server etcd-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

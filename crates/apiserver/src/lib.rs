@@ -42,8 +42,11 @@ pub struct ApiServerConfig {
     /// Client certificate and key the API server presents to kubelets, and the CA that
     /// signs kubelet serving certificates.
     pub kubelet_client: kubelet_client::KubeletClientConfig,
+    /// How often history older than one interval is compacted (0 disables compaction).
+    pub compaction_interval: std::time::Duration,
 }
 
+pub use compactor::DEFAULT_INTERVAL as DEFAULT_COMPACTION_INTERVAL;
 pub use kubelet_client::KubeletClientConfig;
 
 /// The API server's shared state.
@@ -74,7 +77,11 @@ impl ApiServer {
     /// background tasks (compaction). Idempotent.
     pub async fn bootstrap(self: &Arc<Self>, shutdown: tokio_util::sync::CancellationToken) {
         bootstrap::run(self).await;
-        tokio::spawn(compactor::run(self.store.clone(), shutdown));
+        tokio::spawn(compactor::run(
+            self.store.clone(),
+            self.config.compaction_interval,
+            shutdown,
+        ));
     }
 
     /// A kube client that talks to this server in-process (no socket, no TLS) as `user`.

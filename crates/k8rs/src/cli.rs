@@ -72,6 +72,23 @@ pub struct ServerArgs {
     /// Where to write the admin kubeconfig. Default: <data-dir>/kubeconfig.yaml.
     #[arg(long)]
     pub write_kubeconfig: Option<PathBuf>,
+    /// Keep the cluster's state in etcd instead of the embedded store: comma-separated
+    /// endpoints (e.g. https://10.0.0.5:2379). Several servers may share one etcd.
+    #[arg(long)]
+    pub datastore_endpoint: Option<String>,
+    /// CA bundle to verify etcd's certificate.
+    #[arg(long)]
+    pub datastore_cafile: Option<PathBuf>,
+    /// Client certificate for etcd.
+    #[arg(long)]
+    pub datastore_certfile: Option<PathBuf>,
+    /// Client key for etcd.
+    #[arg(long)]
+    pub datastore_keyfile: Option<PathBuf>,
+    /// How often the store's history is compacted; watches can resume from about one
+    /// interval back (like kube-apiserver's --etcd-compaction-interval; 0 disables).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub compaction_interval: std::time::Duration,
     /// Name of the nftables table the service proxy owns.
     #[arg(long, default_value = "k8rs")]
     pub nftables_table: String,
@@ -84,4 +101,31 @@ pub struct KubectlArgs {
     /// Arguments passed to kubectl.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
+}
+
+/// `300`, `300s`, `5m`, `1h`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("invalid duration unit in {s:?} (use s, m or h)")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5m").unwrap().as_secs(), 300);
+        assert_eq!(parse_duration("90").unwrap().as_secs(), 90);
+        assert_eq!(parse_duration("2h").unwrap().as_secs(), 7200);
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("m").is_err());
+    }
 }

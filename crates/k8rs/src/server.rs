@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -84,7 +85,22 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     })?;
 
     // Store and API server.
-    let store = store::embedded::EmbeddedStore::open(&dirs.db).context("opening the store")?;
+    let store: Arc<dyn store::Store> = match &args.datastore_endpoint {
+        Some(endpoints) => store::etcd::EtcdStore::connect(store::etcd::EtcdOptions {
+            endpoints: endpoints
+                .split(',')
+                .map(|e| e.trim().to_string())
+                .filter(|e| !e.is_empty())
+                .collect(),
+            ca_file: args.datastore_cafile.clone(),
+            cert_file: args.datastore_certfile.clone(),
+            key_file: args.datastore_keyfile.clone(),
+            ..Default::default()
+        })
+        .await
+        .context("connecting to etcd")?,
+        None => store::embedded::EmbeddedStore::open(&dirs.db).context("opening the store")?,
+    };
     let api = ApiServer::new(
         store,
         ApiServerConfig {
@@ -97,6 +113,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
                 client_cert_pem: kubelet_client.cert_pem.clone(),
                 client_key_pem: kubelet_client.key_pem.clone(),
             },
+            compaction_interval: args.compaction_interval,
         },
     )?;
     api.bootstrap(shutdown.clone()).await;

@@ -140,6 +140,9 @@ pub trait Store: Send + Sync + 'static {
     async fn compact(&self, revision: Revision) -> Result<()>;
 }
 pub mod embedded;
+pub mod etcd;
+#[cfg(feature = "testing")]
+pub mod testing_etcd;
 
 /// The contract test suite every backend must pass (see `embedded` tests for a driver).
 #[cfg(any(test, feature = "testing"))]
