@@ -9,7 +9,7 @@ K8RS_ARGS ?=
 
 export PATH := $(PATH):/usr/lib/google-cloud-sdk/bin
 
-.PHONY: run deps build images test unit e2e lint fmt clean bench
+.PHONY: run deps build images test unit e2e lint fmt clean bench-store bench-startup
 
 run: deps build images
 	mkdir -p $(DATA_DIR)/agent/images
@@ -49,3 +49,11 @@ fmt:
 
 clean:
 	$(CARGO) clean
+
+# Embedded store vs a local etcd, same workload in one run (see docs/performance.md).
+bench-store: deps
+	$(CARGO) run --release -p store --features testing --bin store-bench
+
+# Start-up time to node Ready and idle memory of `k8rs server`.
+bench-startup: deps build images
+	./scripts/bench-startup.sh 3
