@@ -13,21 +13,21 @@ use kube::api::{
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+fn config() -> ApiServerConfig {
+    ApiServerConfig {
+        service_cidr: "10.43.0.0/16".parse().unwrap(),
+        node_port_range: (30000, 32767),
+        advertise_address: "127.0.0.1".parse().unwrap(),
+        secure_port: 6443,
+        kubelet_client: KubeletClientConfig::default(),
+        compaction_interval: apiserver::DEFAULT_COMPACTION_INTERVAL,
+    }
+}
+
 async fn server() -> (Arc<ApiServer>, kube::Client, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = store::embedded::EmbeddedStore::open(dir.path()).unwrap();
-    let api = ApiServer::new(
-        store,
-        ApiServerConfig {
-            service_cidr: "10.43.0.0/16".parse().unwrap(),
-            node_port_range: (30000, 32767),
-            advertise_address: "127.0.0.1".parse().unwrap(),
-            secure_port: 6443,
-            kubelet_client: KubeletClientConfig::default(),
-            compaction_interval: apiserver::DEFAULT_COMPACTION_INTERVAL,
-        },
-    )
-    .unwrap();
+    let api = ApiServer::new(store, config()).unwrap();
     api.bootstrap(CancellationToken::new()).await;
     let client = api.client(UserInfo::new("system:admin", &["system:masters"]));
     (api, client, dir)
@@ -368,14 +368,6 @@ async fn finalizers_block_removal_until_cleared() {
 async fn two_servers_share_one_etcd() {
     let Some(etcd) = store::testing_etcd::EtcdFixture::start() else {
         return;
-    };
-    let config = || ApiServerConfig {
-        service_cidr: "10.43.0.0/16".parse().unwrap(),
-        node_port_range: (30000, 32767),
-        advertise_address: "127.0.0.1".parse().unwrap(),
-        secure_port: 6443,
-        kubelet_client: KubeletClientConfig::default(),
-        compaction_interval: apiserver::DEFAULT_COMPACTION_INTERVAL,
     };
     let a = ApiServer::new(etcd.connect(1_572_864).await, config()).unwrap();
     let b = ApiServer::new(etcd.connect(1_572_864).await, config()).unwrap();
