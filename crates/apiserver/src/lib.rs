@@ -46,6 +46,7 @@ pub struct ApiServerConfig {
     pub compaction_interval: std::time::Duration,
 }
 
+pub use bootstrap::first_service_ip;
 pub use compactor::DEFAULT_INTERVAL as DEFAULT_COMPACTION_INTERVAL;
 pub use kubelet_client::KubeletClientConfig;
 

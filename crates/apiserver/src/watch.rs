@@ -56,10 +56,19 @@ pub async fn serve(
     let requested_rv = ctx.q("resourceVersion").map(String::from);
 
     // Initial state: synthetic ADDED events when no resourceVersion (or "0") was given, or
-    // when the client asked for them with sendInitialEvents.
+    // when the client asked for them with sendInitialEvents; changes follow from the
+    // revision the initial list was read at, so nothing is seen twice or missed.
+    let requested: Option<i64> = match requested_rv.as_deref() {
+        None | Some("0") => None,
+        Some(rv) => Some(
+            rv.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?,
+        ),
+    };
     let mut initial = Vec::new();
-    let start = match requested_rv.as_deref() {
-        None | Some("0") => {
+    let start = match requested {
+        Some(rv) if !send_initial => rv + 1,
+        _ => {
             let list_ctx = Ctx {
                 user: ctx.user.clone(),
                 query: ctx
@@ -72,39 +81,12 @@ pub async fn serve(
                 content_type: String::new(),
             };
             let (items, meta) = rest::list_items(api, r, &list_ctx).await?;
-            let rv: i64 = meta["resourceVersion"]
+            initial = items;
+            let listed: i64 = meta["resourceVersion"]
                 .as_str()
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(0);
-            initial = items;
-            rv + 1
-        }
-        Some(rv) => {
-            let rv: i64 = rv
-                .parse()
-                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?;
-            if send_initial {
-                let (items, _) = rest::list_items(
-                    api,
-                    r,
-                    &Ctx {
-                        user: ctx.user.clone(),
-                        query: ctx
-                            .query
-                            .iter()
-                            .filter(|(k, _)| {
-                                k.as_str() == "labelSelector" || k.as_str() == "fieldSelector"
-                            })
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect(),
-                        accept: String::new(),
-                        content_type: String::new(),
-                    },
-                )
-                .await?;
-                initial = items;
-            }
-            rv + 1
+            listed + 1
         }
     };
     let initial_rv = start - 1;

@@ -52,7 +52,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
 
     // Certificates: the CA is kept; leaves are issued at every start.
     let ca = CertificateAuthority::load_or_create(&dirs.tls)?;
-    let kubernetes_ip = first_ip(args.service_cidr);
+    let kubernetes_ip = apiserver::first_service_ip(args.service_cidr);
     let mut server_ips = vec![IpAddr::V4(Ipv4Addr::LOCALHOST), node_ip, kubernetes_ip];
     if !args.bind_address.is_unspecified() {
         server_ips.push(args.bind_address);
@@ -309,12 +309,5 @@ impl StopSignals {
             _ = self.interrupt.recv() => {}
             _ = self.terminate.recv() => {}
         }
-    }
-}
-
-fn first_ip(cidr: ipnet::IpNet) -> IpAddr {
-    match cidr {
-        ipnet::IpNet::V4(n) => IpAddr::V4(Ipv4Addr::from(u32::from(n.network()) + 1)),
-        ipnet::IpNet::V6(n) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(n.network()) + 1)),
     }
 }

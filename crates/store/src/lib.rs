@@ -111,6 +111,17 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Refuses values over a backend's limit before anything is written.
+pub(crate) fn check_value_size(value: &Bytes, limit: usize) -> Result<()> {
+    if value.len() > limit {
+        return Err(StoreError::TooLarge {
+            size: value.len(),
+            limit,
+        });
+    }
+    Ok(())
+}
+
 /// A stream of changes in revision order. It ends only when the store shuts down or the
 /// watcher falls too far behind (then the last item is an error and the client re-lists).
 pub type WatchStream = BoxStream<'static, Result<Event>>;

@@ -54,9 +54,11 @@ pub fn find_registry_crate(dir: &str) -> Option<PathBuf> {
     candidates.into_iter().next()
 }
 
-/// Runs the generator over the two crate source roots (directories containing `src/`).
-pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<Generated, String> {
-    let mut warnings = Vec::new();
+/// Parsed k8s-pb messages by type, and the API group of each module.
+type PbSources = (BTreeMap<String, Vec<PbField>>, BTreeMap<String, String>);
+
+/// Reads every `mod.rs` of the k8s-pb source tree once.
+fn parse_k8s_pb(k8s_pb: &Path) -> Result<PbSources, String> {
     let mut pb_types: BTreeMap<String, Vec<PbField>> = BTreeMap::new();
     let mut groups: BTreeMap<String, String> = BTreeMap::new();
     let pb_src = k8s_pb.join("src");
@@ -70,10 +72,17 @@ pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<
         parse_prost_file(&module, &text, &mut pb_types)?;
         collect_groups(&module, &text, &mut groups);
     }
+    Ok((pb_types, groups))
+}
+
+/// Runs the generator over the two crate source roots (directories containing `src/`).
+pub fn generate(k8s_pb: &Path, k8s_openapi: &Path, go_presence: &str) -> Result<Generated, String> {
+    let mut warnings = Vec::new();
+    let (pb_types, mut groups) = parse_k8s_pb(k8s_pb)?;
     if pb_types.is_empty() {
         return Err(format!(
             "no prost messages found under {}",
-            pb_src.display()
+            k8s_pb.join("src").display()
         ));
     }
 
@@ -533,17 +542,7 @@ fn parse_go_presence(text: &str) -> Result<HashSet<(String, u32)>, String> {
 /// type name and tag, with the k8s-pb spelling of the type name as value.
 #[cfg_attr(test, allow(dead_code))]
 pub fn scalar_fields(k8s_pb: &Path) -> Result<HashMap<(String, u32), String>, String> {
-    let mut pb_types: BTreeMap<String, Vec<PbField>> = BTreeMap::new();
-    let pb_src = k8s_pb.join("src");
-    for file in rust_files(&pb_src)? {
-        if file.file_name().and_then(|n| n.to_str()) != Some("mod.rs") {
-            continue;
-        }
-        let module = module_of(&pb_src, &file);
-        let text =
-            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        parse_prost_file(&module, &text, &mut pb_types)?;
-    }
+    let (pb_types, _) = parse_k8s_pb(k8s_pb)?;
     let mut out = HashMap::new();
     for (name, fields) in pb_types {
         for f in fields {

@@ -117,13 +117,7 @@ impl EmbeddedStore {
     }
 
     fn check_size(&self, value: &Bytes) -> Result<()> {
-        if value.len() > self.max_value_size {
-            return Err(StoreError::TooLarge {
-                size: value.len(),
-                limit: self.max_value_size,
-            });
-        }
-        Ok(())
+        crate::check_value_size(value, self.max_value_size)
     }
 
     /// Runs a blocking read against the database off the async runtime.

@@ -97,13 +97,7 @@ impl EtcdStore {
     }
 
     fn check_size(&self, value: &Bytes) -> Result<()> {
-        if value.len() > self.max_value_size {
-            return Err(StoreError::TooLarge {
-                size: value.len(),
-                limit: self.max_value_size,
-            });
-        }
-        Ok(())
+        crate::check_value_size(value, self.max_value_size)
     }
 
     /// Maps an etcd error; `requested` is the revision asked for, if any.
