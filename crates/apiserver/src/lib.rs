@@ -3,6 +3,7 @@
 
 mod allocator;
 mod bootstrap;
+mod cache;
 mod compactor;
 mod discovery;
 mod handler;
@@ -56,6 +57,7 @@ pub struct ApiServer {
     config: ApiServerConfig,
     allocator: allocator::Allocators,
     kubelets: kubelet_client::KubeletClient,
+    cache: Arc<cache::WatchCache>,
 }
 
 impl ApiServer {
@@ -66,6 +68,7 @@ impl ApiServer {
             store,
             config,
             kubelets,
+            cache: Arc::default(),
         }))
     }
 
@@ -99,6 +102,10 @@ impl ApiServer {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    pub(crate) fn cache(&self) -> &Arc<cache::WatchCache> {
+        &self.cache
     }
 
     pub fn config(&self) -> &ApiServerConfig {

@@ -17,6 +17,14 @@ pub fn json(status: StatusCode, value: &Value) -> Response {
     resp
 }
 
+/// 200 with an already-serialized JSON body.
+pub fn ok_json_bytes(body: Vec<u8>) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    resp
+}
+
 pub fn ok(value: &Value) -> Response {
     json(StatusCode::OK, value)
 }

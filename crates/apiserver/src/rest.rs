@@ -234,16 +234,110 @@ pub async fn list_items(
             break;
         }
     }
-    let rv = read_at.unwrap_or_default();
+    Ok((items, list_meta(read_at.unwrap_or_default(), next_key)))
+}
+
+/// A list's metadata: its resourceVersion and, if more remain, the continue token that
+/// resumes after `next_key` at the same revision.
+fn list_meta(rv: i64, next_key: Option<String>) -> Value {
     let mut meta = json!({ "resourceVersion": rv.to_string() });
     if let Some(k) = next_key {
         let token = serde_json::to_vec(&ContinueToken { rv, start: k }).unwrap_or_default();
         meta["continue"] = json!(base64::engine::general_purpose::STANDARD.encode(token));
     }
-    Ok((items, meta))
+    meta
+}
+
+/// Serves a list from the watch cache when upstream would: no continue token, no exact
+/// revision, and no limit on a consistent list (paginated consistent lists read the store,
+/// so every page comes from one snapshot). None means "read the store".
+async fn list_from_cache(
+    api: &ApiServer,
+    r: &ResourceRequest,
+    ctx: &Ctx,
+    filter: &Filter,
+) -> Result<Option<crate::cache::Page>, ApiError> {
+    let cache = api.cache();
+    if ctx.q("continue").is_some()
+        || ctx.q("resourceVersionMatch") == Some("Exact")
+        || !cache.ensure_started(api.store())
+    {
+        return Ok(None);
+    }
+    let limit = ctx
+        .q("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| *l > 0);
+    let fresh = match ctx.q("resourceVersion").filter(|rv| !rv.is_empty()) {
+        None if limit.is_some() => return Ok(None),
+        None => cache.wait_fresh(api.store()).await,
+        Some("0") => true,
+        Some(rv) => {
+            let rv: i64 = rv
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?;
+            if limit.is_some() && ctx.q("resourceVersionMatch").is_none() {
+                return Ok(None);
+            }
+            if !cache.wait_for(rv, crate::cache::FRESHNESS_WAIT).await {
+                return Err(too_large_resource_version(rv, cache.revision()));
+            }
+            true
+        }
+    };
+    if !fresh {
+        return Ok(None);
+    }
+    let prefix = r.info.namespace_prefix(r.namespace.as_deref());
+    Ok(cache.list(&prefix, None, limit, |obj| filter.matches(obj)))
+}
+
+/// Upstream's answer when a resourceVersion newer than anything known was asked for.
+fn too_large_resource_version(requested: i64, current: i64) -> ApiError {
+    let mut err = ApiError::new(
+        504,
+        "Timeout",
+        format!("Too large resource version: {requested}, current: {current}"),
+    );
+    err.details = Some(json!({
+        "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+        "retryAfterSeconds": 1
+    }));
+    err
 }
 
 pub async fn list(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Result<Response, ApiError> {
+    let filter = Filter::from_ctx(r.info, ctx)?;
+    if let Some(page) = list_from_cache(api, r, ctx, &filter).await? {
+        let meta = list_meta(page.revision, page.next_key);
+        if let Some(include) = ctx.table() {
+            let items: Vec<Value> = page.items.iter().map(|o| o.typed(r.info)).collect();
+            return Ok(response::ok(&table::build_table(
+                r.info.kind,
+                &items,
+                include,
+                meta,
+                Timestamp::now(),
+            )));
+        }
+        // The items' JSON is serialized once per object version and shared.
+        let head = json!({
+            "kind": format!("{}List", r.info.kind),
+            "apiVersion": r.info.api_version(),
+            "metadata": meta,
+        });
+        let mut body = serde_json::to_vec(&head).unwrap_or_default();
+        body.pop(); // the closing brace
+        body.extend_from_slice(b",\"items\":[");
+        for (i, obj) in page.items.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(&obj.json(r.info));
+        }
+        body.extend_from_slice(b"]}");
+        return Ok(response::ok_json_bytes(body));
+    }
     let (items, meta) = list_items(api, r, ctx).await?;
     if let Some(include) = ctx.table() {
         return Ok(response::ok(&table::build_table(
@@ -277,6 +371,7 @@ async fn check_namespace(
     api: &ApiServer,
     info: &ResourceInfo,
     namespace: &str,
+    name: &str,
 ) -> Result<(), ApiError> {
     let ns_info = apimachinery::registry::lookup("", "v1", "namespaces")
         .ok_or_else(|| ApiError::internal("no namespaces"))?;
@@ -284,10 +379,23 @@ async fn check_namespace(
     if ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
         && info.kind != "Event"
     {
-        return Err(ApiError::forbidden(format!(
+        let mut err = ApiError::forbidden(format!(
             "{} \"{}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
-            info.plural, "", namespace
-        )));
+            info.group_resource(),
+            name,
+            namespace
+        ));
+        err.details = Some(json!({
+            "name": name,
+            "group": info.group,
+            "kind": info.plural,
+            "causes": [{
+                "reason": "NamespaceTerminating",
+                "message": format!("namespace {namespace} is being terminated"),
+                "field": "metadata.namespace"
+            }]
+        }));
+        return Err(err);
     }
     Ok(())
 }
@@ -328,7 +436,8 @@ pub async fn create_object(
                 "the namespace of the provided object does not match the namespace sent on the request",
             ));
         }
-        check_namespace(api, info, &ns).await.map_err(|e| {
+        let name = meta_str(&obj, "name").unwrap_or_default();
+        check_namespace(api, info, &ns, name).await.map_err(|e| {
             if e.code == 404 {
                 ApiError::not_found("", "namespaces", &ns)
             } else {
@@ -610,7 +719,12 @@ where
                 .allocate(api, &mut merged, Some(&current))
                 .await?;
         }
-        let causes = validate::validate(info.kind, &merged);
+        // Update rules (immutable fields, pod spec updates) apply to the main resource;
+        // subresources (status, binding, scale) change only what they own.
+        let causes = match subresource {
+            None => validate::validate_update(info.kind, &merged, &current),
+            Some(_) => validate::validate(info.kind, &merged),
+        };
         if !causes.is_empty() {
             return Err(ApiError::invalid(info.group, info.kind, name, causes));
         }
@@ -625,7 +739,7 @@ where
         {
             Ok(new_kv) => {
                 object::set_resource_version(&mut merged, new_kv.mod_revision);
-                if deletion_complete(&merged) {
+                if deletion_complete(info, &merged) {
                     match api.store().delete(&key, Some(new_kv.mod_revision)).await {
                         Ok(_) | Err(StoreError::NotFound(_)) | Err(StoreError::Conflict { .. }) => {
                         }
@@ -640,8 +754,12 @@ where
     }
 }
 
-/// An object marked for deletion with no finalizers left and no grace period to wait for.
-fn deletion_complete(obj: &Value) -> bool {
+/// An object marked for deletion with no finalizers left and no grace period to wait for
+/// (for a namespace, also no `spec.finalizers`: the namespace controller empties it first).
+fn deletion_complete(info: &ResourceInfo, obj: &Value) -> bool {
+    if info.kind == "Namespace" && has_spec_finalizers(obj) {
+        return false;
+    }
     let meta = obj.get("metadata");
     let deleting = meta
         .and_then(|m| m.get("deletionTimestamp"))
@@ -865,6 +983,17 @@ pub async fn delete_object(
             .cloned()
             .unwrap_or_default();
         let already_deleting = meta.get("deletionTimestamp").is_some_and(|v| !v.is_null());
+        // A namespace with spec.finalizers is only marked: the namespace controller empties
+        // it, removes its finalizer through /finalize, and that removes the namespace.
+        let namespace_finalizing = info.kind == "Namespace" && has_spec_finalizers(&obj);
+        if namespace_finalizing && already_deleting {
+            return Err(ApiError::conflict(
+                info.group,
+                info.plural,
+                name,
+                "The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
+            ));
+        }
         let finalizer = match opts.propagation.as_deref() {
             Some("Orphan") => Some("orphan"),
             Some("Foreground") => Some("foregroundDeletion"),
@@ -875,7 +1004,7 @@ pub async fn delete_object(
         {
             finalizers.push(json!(f));
         }
-        if grace > 0 || !finalizers.is_empty() {
+        if grace > 0 || !finalizers.is_empty() || namespace_finalizing {
             let current_grace = meta
                 .get("deletionGracePeriodSeconds")
                 .and_then(Value::as_i64);
@@ -885,7 +1014,14 @@ pub async fn delete_object(
             }
             meta.insert("deletionTimestamp".into(), json!(rfc3339_after(grace)));
             meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
-            meta.insert("finalizers".into(), json!(finalizers));
+            if finalizers.is_empty() {
+                meta.remove("finalizers");
+            } else {
+                meta.insert("finalizers".into(), json!(finalizers));
+            }
+            if namespace_finalizing {
+                updated["status"]["phase"] = json!("Terminating");
+            }
             if opts.dry_run {
                 return Ok((false, updated));
             }
@@ -914,6 +1050,12 @@ pub async fn delete_object(
             Err(e) => return Err(store_error(e, info, name)),
         }
     }
+}
+
+fn has_spec_finalizers(obj: &Value) -> bool {
+    obj.pointer("/spec/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty())
 }
 
 /// The grace period a pod deletion waits for: none for pods no kubelet runs.

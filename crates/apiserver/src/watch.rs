@@ -2,6 +2,7 @@
 //! resourceVersion, filtered by selectors the way kube-apiserver does (an object leaving
 //! the selection is seen as DELETED, one entering it as ADDED).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,10 +16,11 @@ use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::{Value, json};
 use store::{EventKind, StoreError};
+use tokio::sync::broadcast;
 
 use crate::ApiServer;
+use crate::cache::{CachedEvent, CachedObject, WatchCache};
 use crate::handler::Ctx;
-use crate::object::{decode, set_type_meta};
 use crate::request::ResourceRequest;
 use crate::rest::{self, Filter};
 
@@ -37,6 +39,182 @@ fn error_event(err: &ApiError) -> Bytes {
     event_bytes("ERROR", &err.to_status())
 }
 
+/// Where a watch's events come from: the watch cache (normally) or the store's history
+/// (when the cache is not loaded yet or no longer holds the requested revision).
+enum Source {
+    Cache {
+        cache: Arc<WatchCache>,
+        prefix: String,
+        pending: VecDeque<Arc<CachedEvent>>,
+        live: broadcast::Receiver<Arc<CachedEvent>>,
+    },
+    Store(store::WatchStream),
+}
+
+/// What a source yields next.
+enum Next {
+    /// An event (possibly for another resource: the cache's stream carries every revision).
+    Event(Arc<CachedEvent>),
+    /// The watch must end, with an ERROR event if given.
+    End(Option<ApiError>),
+}
+
+impl Source {
+    async fn next(&mut self, last_rv: i64) -> Next {
+        match self {
+            Source::Cache {
+                cache,
+                prefix,
+                pending,
+                live,
+            } => loop {
+                if let Some(ev) = pending.pop_front() {
+                    return Next::Event(ev);
+                }
+                match live.recv().await {
+                    Ok(ev) => return Next::Event(ev),
+                    // Too slow for the live stream: catch up from the event window, or end
+                    // (the client resumes from its last resourceVersion, as upstream's
+                    // cacher makes slow watchers do).
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        match cache.resume(prefix, last_rv) {
+                            Some(sub) => {
+                                pending.extend(sub.replay);
+                                *live = sub.live;
+                            }
+                            None => return Next::End(None),
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return Next::End(None),
+                }
+            },
+            Source::Store(stream) => {
+                let Some(ev) = stream.next().await else {
+                    return Next::End(None);
+                };
+                match ev {
+                    Ok(ev) => {
+                        let Some(object) = CachedObject::from_event_kv(&ev.kv, ev.revision) else {
+                            return Next::End(Some(ApiError::internal("undecodable object")));
+                        };
+                        let prev = ev
+                            .prev
+                            .as_ref()
+                            .and_then(|p| CachedObject::from_event_kv(p, p.mod_revision));
+                        Next::Event(Arc::new(CachedEvent {
+                            revision: ev.revision,
+                            kind: ev.kind,
+                            object,
+                            prev,
+                        }))
+                    }
+                    Err(StoreError::Compacted {
+                        requested,
+                        compacted,
+                    }) => Next::End(Some(too_old(requested, compacted))),
+                    Err(e) => Next::End(Some(ApiError::internal(e.to_string()))),
+                }
+            }
+        }
+    }
+}
+
+fn too_old(requested: i64, compacted: i64) -> ApiError {
+    ApiError::expired(format!(
+        "too old resource version: {requested} ({compacted})"
+    ))
+}
+
+/// The initial state, the revision it ends at, and the source of what follows.
+struct Start {
+    initial: Vec<Arc<CachedObject>>,
+    revision: i64,
+    source: Source,
+}
+
+/// Serves the watch from the cache if it can: None means "use the store".
+async fn start_from_cache(
+    api: &Arc<ApiServer>,
+    prefix: &str,
+    requested: Option<i64>,
+    send_initial: bool,
+    consistent: bool,
+) -> Option<Start> {
+    let cache = api.cache();
+    if !cache.ensure_started(api.store()) {
+        return None;
+    }
+    let sub = match requested {
+        Some(rv) if !send_initial => cache.subscribe(prefix, Some(rv), false)?,
+        _ => {
+            // Initial state: consistent (no resourceVersion) means everything written so
+            // far; with a resourceVersion, at least that one.
+            let fresh = match requested {
+                None if consistent => cache.wait_fresh(api.store()).await,
+                Some(rv) => cache.wait_for(rv, crate::cache::FRESHNESS_WAIT).await,
+                None => true,
+            };
+            if !fresh {
+                return None;
+            }
+            cache.subscribe(prefix, None, true)?
+        }
+    };
+    Some(Start {
+        initial: sub.initial,
+        revision: sub.revision,
+        source: Source::Cache {
+            cache: cache.clone(),
+            prefix: prefix.to_string(),
+            pending: sub.replay.into(),
+            live: sub.live,
+        },
+    })
+}
+
+/// Serves the watch from the store's history (and a store list for the initial state).
+async fn start_from_store(
+    api: &Arc<ApiServer>,
+    r: &ResourceRequest,
+    ctx: &Ctx,
+    prefix: &str,
+    requested: Option<i64>,
+    send_initial: bool,
+) -> Result<Result<Start, ApiError>, ApiError> {
+    let mut initial = Vec::new();
+    let start = match requested {
+        Some(rv) if !send_initial => rv + 1,
+        _ => {
+            let list_ctx = Ctx {
+                user: ctx.user.clone(),
+                query: Default::default(),
+                accept: String::new(),
+                content_type: String::new(),
+            };
+            let (items, meta) = rest::list_items(api, r, &list_ctx).await?;
+            initial = items.into_iter().map(CachedObject::detached).collect();
+            let listed: i64 = meta["resourceVersion"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            listed + 1
+        }
+    };
+    match api.store().watch(prefix, start).await {
+        Ok(stream) => Ok(Ok(Start {
+            initial,
+            revision: start - 1,
+            source: Source::Store(stream),
+        })),
+        // Upstream answers 200 and sends the 410 as an ERROR event.
+        Err(StoreError::Compacted {
+            requested,
+            compacted,
+        }) => Ok(Err(too_old(requested - 1, compacted))),
+        Err(e) => Err(crate::object::store_error(e, r.info, "")),
+    }
+}
+
 pub async fn serve(
     api: &Arc<ApiServer>,
     r: &ResourceRequest,
@@ -53,81 +231,52 @@ pub async fn serve(
         .and_then(|t| t.parse::<u64>().ok())
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_TIMEOUT);
-    let requested_rv = ctx.q("resourceVersion").map(String::from);
 
-    // Initial state: synthetic ADDED events when no resourceVersion (or "0") was given, or
-    // when the client asked for them with sendInitialEvents; changes follow from the
-    // revision the initial list was read at, so nothing is seen twice or missed.
-    let requested: Option<i64> = match requested_rv.as_deref() {
-        None | Some("0") => None,
+    // No resourceVersion: the current state as synthetic ADDED events, then changes.
+    // "0": the same from any state the cache has. A version: changes after it (or, with
+    // sendInitialEvents, the state as of at least it). Nothing is seen twice or missed.
+    let rv_param = ctx.q("resourceVersion");
+    let requested: Option<i64> = match rv_param {
+        None | Some("") | Some("0") => None,
         Some(rv) => Some(
             rv.parse()
                 .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?,
         ),
     };
-    let mut initial = Vec::new();
-    let start = match requested {
-        Some(rv) if !send_initial => rv + 1,
-        _ => {
-            let list_ctx = Ctx {
-                user: ctx.user.clone(),
-                query: ctx
-                    .query
-                    .iter()
-                    .filter(|(k, _)| k.as_str() == "labelSelector" || k.as_str() == "fieldSelector")
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-                accept: String::new(),
-                content_type: String::new(),
-            };
-            let (items, meta) = rest::list_items(api, r, &list_ctx).await?;
-            initial = items;
-            let listed: i64 = meta["resourceVersion"]
-                .as_str()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            listed + 1
-        }
+    let consistent = rv_param.is_none_or(str::is_empty);
+    let start = match start_from_cache(api, &prefix, requested, send_initial, consistent).await {
+        Some(s) => s,
+        None => match start_from_store(api, r, ctx, &prefix, requested, send_initial).await? {
+            Ok(s) => s,
+            Err(gone) => return Ok(stream_response(Body::from(error_event(&gone)))),
+        },
     };
-    let initial_rv = start - 1;
-    let store_stream = match api.store().watch(&prefix, start).await {
-        Ok(s) => Some(s),
-        Err(StoreError::Compacted {
-            requested,
-            compacted,
-        }) => {
-            // Upstream answers 200 and sends the 410 as an ERROR event.
-            let err = ApiError::expired(format!(
-                "too old resource version: {} ({})",
-                requested - 1,
-                compacted
-            ));
-            let body = Body::from(error_event(&err));
-            return Ok(stream_response(body));
-        }
-        Err(e) => return Err(crate::object::store_error(e, info, "")),
-    };
-    let Some(mut store_stream) = store_stream else {
-        return Err(ApiError::internal("watch failed"));
-    };
+    let Start {
+        initial,
+        revision: initial_rv,
+        mut source,
+    } = start;
 
-    let wrap = move |obj: Value| -> Value {
+    let encode = move |kind: &str, obj: &CachedObject| -> Bytes {
         match &table {
-            Some(include) => table::build_table(
-                info.kind,
-                std::slice::from_ref(&obj),
-                include,
-                json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)}),
-                Timestamp::now(),
+            Some(include) => event_bytes(
+                kind,
+                &table::build_table(
+                    info.kind,
+                    &[obj.typed(info)],
+                    include,
+                    json!({"resourceVersion": obj.value.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)}),
+                    Timestamp::now(),
+                ),
             ),
-            None => obj,
+            None => cached_event_bytes(kind, &obj.json(info)),
         }
     };
 
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(64);
     tokio::spawn(async move {
-        for obj in initial {
-            if tx.send(Ok(event_bytes("ADDED", &wrap(obj)))).await.is_err() {
+        for obj in initial.iter().filter(|o| filter.matches(&o.value)) {
+            if tx.send(Ok(encode("ADDED", obj))).await.is_err() {
                 return;
             }
         }
@@ -156,23 +305,25 @@ pub async fn serve(
                 _ = ticker.tick(), if bookmarks => {
                     if tx.send(Ok(bookmark(last_rv, false))).await.is_err() { return; }
                 }
-                ev = store_stream.next() => {
-                    let Some(ev) = ev else { return };
-                    let ev = match ev {
-                        Ok(ev) => ev,
-                        Err(StoreError::Compacted { requested, compacted }) => {
-                            let err = ApiError::expired(format!("too old resource version: {requested} ({compacted})"));
-                            let _ = tx.send(Ok(error_event(&err))).await;
-                            return;
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Ok(error_event(&ApiError::internal(e.to_string())))).await;
+                next = source.next(last_rv) => {
+                    let ev = match next {
+                        Next::Event(ev) => ev,
+                        Next::End(err) => {
+                            if let Some(err) = err {
+                                let _ = tx.send(Ok(error_event(&err))).await;
+                            }
                             return;
                         }
                     };
+                    if ev.revision <= last_rv {
+                        continue;
+                    }
                     last_rv = ev.revision;
-                    let Some(line) = translate(&ev, &filter, info, &wrap) else { continue };
-                    if tx.send(Ok(line)).await.is_err() { return; }
+                    if !ev.object.key.starts_with(&prefix) {
+                        continue;
+                    }
+                    let Some(kind) = visible_change(&ev, &filter) else { continue };
+                    if tx.send(Ok(encode(kind, &ev.object))).await.is_err() { return; }
                 }
             }
         }
@@ -181,42 +332,33 @@ pub async fn serve(
     Ok(stream_response(body))
 }
 
-/// One store event as the watch event this watcher sees, if any.
-fn translate(
-    ev: &store::Event,
-    filter: &Filter,
-    info: &'static apimachinery::registry::ResourceInfo,
-    wrap: &impl Fn(Value) -> Value,
-) -> Option<Bytes> {
-    let decode_typed = |kv: &store::KeyValue, rv: i64| -> Option<Value> {
-        let mut v = decode(kv).ok()?;
-        crate::object::set_resource_version(&mut v, rv);
-        set_type_meta(&mut v, info);
-        Some(v)
-    };
+/// The watch event type this watcher sees for a change, if any: an object entering the
+/// selection is ADDED, one leaving it DELETED.
+fn visible_change(ev: &CachedEvent, filter: &Filter) -> Option<&'static str> {
+    let now_in = filter.matches(&ev.object.value);
     match ev.kind {
         EventKind::Put => {
-            let new = decode_typed(&ev.kv, ev.revision)?;
-            let now_in = filter.matches(&new);
-            let was_in = ev
-                .prev
-                .as_ref()
-                .and_then(|p| decode_typed(p, p.mod_revision))
-                .map(|old| filter.matches(&old));
+            let was_in = ev.prev.as_ref().map(|p| filter.matches(&p.value));
             match (was_in, now_in) {
-                (None, true) | (Some(false), true) => Some(event_bytes("ADDED", &wrap(new))),
-                (Some(true), true) => Some(event_bytes("MODIFIED", &wrap(new))),
-                (Some(true), false) => Some(event_bytes("DELETED", &wrap(new))),
+                (None, true) | (Some(false), true) => Some("ADDED"),
+                (Some(true), true) => Some("MODIFIED"),
+                (Some(true), false) => Some("DELETED"),
                 _ => None,
             }
         }
-        EventKind::Delete => {
-            let old = decode_typed(&ev.kv, ev.revision)?;
-            filter
-                .matches(&old)
-                .then(|| event_bytes("DELETED", &wrap(old)))
-        }
+        EventKind::Delete => now_in.then_some("DELETED"),
     }
+}
+
+/// A watch event line around an object's already-serialized JSON.
+fn cached_event_bytes(kind: &str, object: &[u8]) -> Bytes {
+    let mut line = Vec::with_capacity(object.len() + 32);
+    line.extend_from_slice(b"{\"type\":\"");
+    line.extend_from_slice(kind.as_bytes());
+    line.extend_from_slice(b"\",\"object\":");
+    line.extend_from_slice(object);
+    line.extend_from_slice(b"}\n");
+    Bytes::from(line)
 }
 
 fn stream_response(body: Body) -> Response {

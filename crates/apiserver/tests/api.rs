@@ -142,7 +142,7 @@ async fn invalid_objects_get_upstream_messages() {
             assert_eq!(e.code, 422);
             assert_eq!(
                 e.message,
-                "Deployment.apps \"x\" is invalid: spec.selector: Required value"
+                "Deployment.apps \"x\" is invalid: [spec.selector: Required value, spec.template.metadata.labels: Invalid value: map[string]string(nil): `selector` does not match template `labels`]"
             );
         }
         other => panic!("{other}"),

@@ -2,9 +2,11 @@
 //! `kube::runtime` controllers and reflectors.
 
 mod deployment;
+mod discovery;
 mod endpoints;
 mod garbagecollector;
 mod hash;
+mod namespace;
 mod nodeipam;
 mod podutil;
 mod replicaset;
@@ -60,7 +62,8 @@ pub async fn run(
         garbagecollector::run(client.clone(), shutdown.clone()),
         nodeipam::run(client.clone(), config.clone(), shutdown.clone()),
         servicelb::run(client.clone(), shutdown.clone()),
+        namespace::run(client.clone(), shutdown.clone()),
     );
-    let (a, b, c, d, e, f) = results;
-    a.and(b).and(c).and(d).and(e).and(f)
+    let (a, b, c, d, e, f, g) = results;
+    a.and(b).and(c).and(d).and(e).and(f).and(g)
 }

@@ -85,8 +85,9 @@ pub struct ServerArgs {
     /// Client key for etcd.
     #[arg(long)]
     pub datastore_keyfile: Option<PathBuf>,
-    /// How often the store's history is compacted; watches can resume from about one
-    /// interval back (like kube-apiserver's --etcd-compaction-interval; 0 disables).
+    /// How much of the store's history is kept: watches can resume from any revision written
+    /// within this window; older history is compacted in small steps, every tenth of it
+    /// (same flag name as kube-apiserver's --etcd-compaction-interval; 0 disables).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub compaction_interval: std::time::Duration,
     /// Name of the nftables table the service proxy owns.

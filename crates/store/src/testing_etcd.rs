@@ -63,6 +63,11 @@ impl EtcdFixture {
         })
     }
 
+    /// etcd's data directory (its database file is `member/snap/db` below it).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("data")
+    }
+
     /// Connects, retrying until etcd answers (bounded, so a broken etcd fails).
     pub async fn connect(&self, max_value_size: usize) -> Arc<EtcdStore> {
         let etcd = self;

@@ -53,6 +53,19 @@ impl Default for EmbeddedOptions {
     }
 }
 
+/// How the database file's space is used.
+#[derive(Debug, Clone, Copy)]
+pub struct SpaceStats {
+    /// Pages in use (the rest of the file is free space redb reuses).
+    pub allocated_bytes: u64,
+    /// Keys and values.
+    pub stored_bytes: u64,
+    /// B-tree and allocator overhead.
+    pub metadata_bytes: u64,
+    /// Unused space inside allocated pages plus free pages.
+    pub fragmented_bytes: u64,
+}
+
 /// State shared by the store handle, the writer thread and watch streams.
 struct Inner {
     db: Database,
@@ -114,6 +127,23 @@ impl EmbeddedStore {
         let (reply, answer) = oneshot::channel();
         self.submit(Op::Write { request, reply }).await?;
         answer.await.map_err(|_| shut_down())?
+    }
+
+    /// Space accounting of the database file (takes the write lock briefly).
+    pub async fn space(&self) -> Result<SpaceStats> {
+        self.read(|db| {
+            let txn = db.begin_write()?;
+            let stats = txn.stats()?;
+            let space = SpaceStats {
+                allocated_bytes: stats.allocated_pages() * stats.page_size() as u64,
+                stored_bytes: stats.stored_bytes(),
+                metadata_bytes: stats.metadata_bytes(),
+                fragmented_bytes: stats.fragmented_bytes(),
+            };
+            txn.abort()?;
+            Ok(space)
+        })
+        .await
     }
 
     fn check_size(&self, value: &Bytes) -> Result<()> {

@@ -213,8 +213,9 @@ async fn compaction_forgets_history_in_steps() {
     assert_eq!(history_len(&store), 1302);
 
     store.compact(current).await.expect("compact");
-    // Kept: each live key's newest write, and the delete at the compaction point itself.
-    assert_eq!(history_len(&store), 11);
+    // Kept: each live key's newest write, the delete at the compaction point itself (a watch
+    // from the point must see it) and the write it deleted (that event's previous value).
+    assert_eq!(history_len(&store), 12);
     let all = store
         .range("/c/", RangeOptions::default())
         .await
@@ -279,4 +280,44 @@ async fn limit_zero_means_no_limit_and_start_after_outside_prefix() {
         .await
         .expect("range");
     assert!(r.kvs.is_empty());
+}
+
+#[tokio::test]
+async fn repeated_compaction_keeps_history_bounded() {
+    // A key's newest write at one compaction point must still go once a later write
+    // supersedes it below the next point; otherwise every compaction leaks one record per
+    // live key and steady churn grows the file without bound.
+    let (_dir, store) = fresh();
+    let mut revs = Vec::new();
+    for k in 0..10 {
+        revs.push(
+            store
+                .create(&format!("/b/{k}"), Bytes::new())
+                .await
+                .expect("create")
+                .mod_revision,
+        );
+    }
+    for _round in 0..5 {
+        for (k, rev) in revs.iter_mut().enumerate() {
+            for _ in 0..20 {
+                *rev = store
+                    .update(&format!("/b/{k}"), Bytes::new(), *rev)
+                    .await
+                    .expect("update")
+                    .mod_revision;
+            }
+        }
+        // One more write after the point, so the point is not the last revision.
+        let point = store.current_revision().await.expect("current");
+        revs[0] = store
+            .update("/b/0", Bytes::new(), revs[0])
+            .await
+            .expect("update")
+            .mod_revision;
+        store.compact(point).await.expect("compact");
+        // Each key's newest write at or below the point (the last key's is at the point, so
+        // its predecessor stays as that event's previous value), plus the write after it.
+        assert_eq!(history_len(&store), 12);
+    }
 }

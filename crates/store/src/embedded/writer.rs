@@ -335,7 +335,8 @@ fn compact_step(tables: &mut Tables, target: Revision, current: Revision) -> Res
         tables.set_meta(META_COMPACTED, point)?;
     }
     let scanned_from = tables.meta(META_COMPACT_SCANNED)?;
-    let mut candidates: Vec<(Revision, String, EventKind)> = Vec::new();
+    // (revision, key, kind, the key's previous write)
+    let mut candidates: Vec<(Revision, String, EventKind, Revision)> = Vec::new();
     for entry in tables
         .history
         .range(scanned_from..point)?
@@ -343,22 +344,28 @@ fn compact_step(tables: &mut Tables, target: Revision, current: Revision) -> Res
     {
         let (rev, raw) = entry?;
         let record = Record::decode(raw.value())?;
-        candidates.push((rev.value(), record.key, record.kind));
+        candidates.push((
+            rev.value(),
+            record.key,
+            record.kind,
+            record.prev_mod_revision,
+        ));
     }
     let more = candidates.len() == COMPACT_STEP;
     let scanned_to = match candidates.last() {
-        Some((rev, _, _)) if more => rev + 1,
+        Some((rev, ..)) if more => rev + 1,
         _ => point,
     };
-    // Ascending order matters: a write is checked for a successor before that successor
-    // (possibly a delete) is itself removed.
-    for (rev, key, kind) in candidates {
-        let superseded = tables
-            .index
-            .range((key.as_str(), rev + 1)..=(key.as_str(), point))?
-            .next()
-            .is_some();
-        if superseded || kind == EventKind::Delete {
+    // Each write below the compaction point makes the key's previous write unreadable, so
+    // that one goes — even if it was examined by an earlier compaction, when it was still the
+    // newest (which is why the check runs from the successor's side). A delete below the
+    // point is itself unreadable too.
+    for (rev, key, kind, prev) in candidates {
+        if prev > 0 {
+            tables.history.remove(prev)?;
+            tables.index.remove((key.as_str(), prev))?;
+        }
+        if kind == EventKind::Delete {
             tables.history.remove(rev)?;
             tables.index.remove((key.as_str(), rev))?;
         }

@@ -1,18 +1,14 @@
-//! `store-bench`: the same workload against the embedded store and a real etcd, in one run,
-//! printing throughput and p50/p99 latency per workload. etcd is started on loopback by the
-//! test fixture (`/usr/bin/etcd`, Debian package `etcd-server`); without it only the
-//! embedded store is measured.
-//!
-//! Run: `make bench-store` (release build).
+//! Throughput and latency of the basic operations: sequential and concurrent writes, point
+//! reads, a 10k-key range and watch fan-out.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use store::embedded::EmbeddedStore;
-use store::testing_etcd::EtcdFixture;
 use store::{RangeOptions, Store};
+
+use crate::{Backends, Row, fmt};
 
 const VALUE_SIZE: usize = 1024;
 const SEQ_WRITES: usize = 500;
@@ -24,31 +20,7 @@ const RANGES: usize = 20;
 const WATCHERS: usize = 100;
 const WATCH_EVENTS: usize = 200;
 
-struct Row {
-    workload: &'static str,
-    backend: &'static str,
-    ops: usize,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl Row {
-    fn percentile(&self, p: f64) -> Duration {
-        let mut l = self.latencies.clone();
-        l.sort_unstable();
-        if l.is_empty() {
-            return Duration::ZERO;
-        }
-        let idx = ((l.len() as f64 - 1.0) * p).round() as usize;
-        l[idx.min(l.len() - 1)]
-    }
-
-    fn throughput(&self) -> f64 {
-        self.ops as f64 / self.elapsed.as_secs_f64().max(1e-9)
-    }
-}
-
-fn value() -> Bytes {
+pub fn value() -> Bytes {
     Bytes::from(vec![b'x'; VALUE_SIZE])
 }
 
@@ -207,7 +179,7 @@ async fn watch_fan_out(store: &Arc<dyn Store>, backend: &'static str) -> Row {
     }
 }
 
-async fn run_all(store: Arc<dyn Store>, backend: &'static str) -> Vec<Row> {
+pub async fn run_all(store: Arc<dyn Store>, backend: &'static str) -> Vec<Row> {
     vec![
         seq_writes(&store, backend).await,
         concurrent_writes(&store, backend).await,
@@ -217,23 +189,12 @@ async fn run_all(store: Arc<dyn Store>, backend: &'static str) -> Vec<Row> {
     ]
 }
 
-fn fmt(d: Duration) -> String {
-    if d < Duration::from_millis(1) {
-        format!("{} µs", d.as_micros())
-    } else {
-        format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-    }
-}
-
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let embedded: Arc<dyn Store> = EmbeddedStore::open(dir.path()).expect("open embedded store");
-    let mut rows = run_all(embedded, "embedded").await;
-    let etcd = EtcdFixture::start();
-    if let Some(etcd) = &etcd {
-        let store: Arc<dyn Store> = etcd.connect(1_572_864).await;
-        rows.extend(run_all(store, "etcd").await);
+pub async fn main() {
+    let backends = Backends::start();
+    let mut rows = run_all(backends.embedded(), "embedded").await;
+    let etcd = backends.etcd().await;
+    if let Some(store) = &etcd {
+        rows.extend(run_all(store.clone(), "etcd").await);
     }
     println!("| workload | backend | ops | throughput (ops/s) | p50 | p99 |");
     println!("|---|---|---|---|---|---|");

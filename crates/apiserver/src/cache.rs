@@ -1,0 +1,385 @@
+//! The watch cache: every object under `/registry/`, kept current by one store watch, plus a
+//! window of recent events. Lists and watches are served from it, as kube-apiserver's
+//! cacher does, so a hundred watchers of a resource cost one decode and one serialization
+//! per change instead of a hundred, and a list does not touch the store.
+//!
+//! One watch over the whole keyspace (rather than one per resource) means the cache sees
+//! every revision the store writes, so "the cache has caught up with the store" is simply
+//! `cache revision >= store revision`: that is how consistent reads (a list without a
+//! resourceVersion) are served from the cache, as upstream does since 1.31.
+//!
+//! The cache starts on first use. Until it has loaded, and for requests it cannot answer
+//! (exact revisions, continue tokens, watches older than its event window), callers use
+//! the store directly.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Bound;
+use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::time::Duration;
+
+use apimachinery::registry::ResourceInfo;
+use bytes::Bytes;
+use futures::StreamExt;
+use serde_json::Value;
+use store::{EventKind, KeyValue, RangeOptions, Revision, Store};
+use tokio::sync::broadcast;
+
+use crate::object::{decode, set_type_meta};
+
+/// The prefix of everything the API server stores.
+const ROOT: &str = "/registry/";
+/// Events kept for watches that resume from a recent resourceVersion.
+const EVENT_WINDOW: usize = 10_000;
+/// Events buffered per watcher before it counts as too slow.
+const BROADCAST_CAPACITY: usize = 4096;
+/// How long a consistent read waits for the cache to catch up before using the store
+/// (upstream's cacher waits up to 3 s).
+pub const FRESHNESS_WAIT: Duration = Duration::from_secs(3);
+
+/// One object as of one revision, with its serialized form computed at most once.
+pub struct CachedObject {
+    /// Store key.
+    pub key: String,
+    /// The object, with `metadata.resourceVersion` set.
+    pub value: Value,
+    encoded: OnceLock<(String, Bytes)>,
+}
+
+impl CachedObject {
+    fn new(key: String, value: Value) -> Arc<CachedObject> {
+        Arc::new(CachedObject {
+            key,
+            value,
+            encoded: OnceLock::new(),
+        })
+    }
+
+    /// An object that is not in the cache (read from the store).
+    pub fn detached(value: Value) -> Arc<CachedObject> {
+        let key = String::new();
+        CachedObject::new(key, value)
+    }
+
+    /// The object a store event carries, stamped with `revision`; None if undecodable.
+    pub fn from_event_kv(kv: &KeyValue, revision: Revision) -> Option<Arc<CachedObject>> {
+        match decode(kv) {
+            Ok(mut v) => {
+                crate::object::set_resource_version(&mut v, revision);
+                Some(CachedObject::new(kv.key.clone(), v))
+            }
+            Err(e) => {
+                tracing::warn!(key = %kv.key, %e, "undecodable stored object skipped");
+                None
+            }
+        }
+    }
+
+    /// The object with `info`'s apiVersion and kind.
+    pub fn typed(&self, info: &ResourceInfo) -> Value {
+        let mut v = self.value.clone();
+        set_type_meta(&mut v, info);
+        v
+    }
+
+    /// The object's JSON as served for `info`; computed once for the first view asked for
+    /// (resources served in several versions share storage, so other views serialize anew).
+    pub fn json(&self, info: &ResourceInfo) -> Bytes {
+        let api_version = info.api_version();
+        let (cached_version, bytes) = self.encoded.get_or_init(|| {
+            let bytes = serde_json::to_vec(&self.typed(info)).unwrap_or_default();
+            (api_version.clone(), Bytes::from(bytes))
+        });
+        if *cached_version == api_version {
+            bytes.clone()
+        } else {
+            Bytes::from(serde_json::to_vec(&self.typed(info)).unwrap_or_default())
+        }
+    }
+}
+
+/// One change, shared by every watcher.
+pub struct CachedEvent {
+    pub revision: Revision,
+    pub kind: EventKind,
+    /// The new state (for a delete: the last state, with the deletion's revision).
+    pub object: Arc<CachedObject>,
+    /// The state before, if the key existed.
+    pub prev: Option<Arc<CachedObject>>,
+}
+
+struct State {
+    objects: BTreeMap<String, Arc<CachedObject>>,
+    /// The revision the cache reflects.
+    revision: Revision,
+    /// Recent events, oldest first; every event newer than `window_from` is here.
+    events: VecDeque<Arc<CachedEvent>>,
+    window_from: Revision,
+    /// Live events; replaced (closing every watcher) when the cache reloads.
+    sender: broadcast::Sender<Arc<CachedEvent>>,
+}
+
+/// The watch cache (see the module docs).
+pub struct WatchCache {
+    state: RwLock<Option<State>>,
+    revision: tokio::sync::watch::Sender<Revision>,
+    started: OnceLock<()>,
+}
+
+/// A watcher's view: the events to replay, then the live ones.
+pub struct Subscription {
+    pub replay: Vec<Arc<CachedEvent>>,
+    /// The current objects under the prefix, if asked for.
+    pub initial: Vec<Arc<CachedObject>>,
+    /// The revision the replay/initial state ends at.
+    pub revision: Revision,
+    pub live: broadcast::Receiver<Arc<CachedEvent>>,
+}
+
+/// A list page served from the cache.
+pub struct Page {
+    pub items: Vec<Arc<CachedObject>>,
+    pub revision: Revision,
+    /// The key after which the next page starts, if there is one.
+    pub next_key: Option<String>,
+}
+
+impl Default for WatchCache {
+    fn default() -> Self {
+        WatchCache {
+            state: RwLock::new(None),
+            revision: tokio::sync::watch::Sender::new(0),
+            started: OnceLock::new(),
+        }
+    }
+}
+
+impl WatchCache {
+    /// Starts loading on first call (later calls do nothing); returns whether it is ready.
+    pub fn ensure_started(self: &Arc<Self>, store: &Arc<dyn Store>) -> bool {
+        if self.started.set(()).is_ok() {
+            tokio::spawn(feed(Arc::downgrade(self), store.clone()));
+        }
+        self.read(|_| ()).is_some()
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&State) -> T) -> Option<T> {
+        let guard = self.state.read().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().map(f)
+    }
+
+    /// The revision the cache reflects (0 before it has loaded).
+    pub fn revision(&self) -> Revision {
+        *self.revision.borrow()
+    }
+
+    /// Waits until the cache reflects at least `revision`; false on timeout or not loaded.
+    pub async fn wait_for(&self, revision: Revision, timeout: Duration) -> bool {
+        let mut rx = self.revision.subscribe();
+        let caught_up = tokio::time::timeout(timeout, rx.wait_for(|r| *r >= revision)).await;
+        matches!(caught_up, Ok(Ok(_))) && self.read(|_| ()).is_some()
+    }
+
+    /// Waits until the cache has every write the store has acknowledged.
+    pub async fn wait_fresh(&self, store: &Arc<dyn Store>) -> bool {
+        match store.current_revision().await {
+            Ok(current) => self.wait_for(current, FRESHNESS_WAIT).await,
+            Err(_) => false,
+        }
+    }
+
+    /// Objects under `prefix` after `start_after` that `keep` accepts, at most `limit`.
+    pub fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: Option<usize>,
+        keep: impl Fn(&Value) -> bool,
+    ) -> Option<Page> {
+        self.read(|s| {
+            let mut items = Vec::new();
+            let mut next_key = None;
+            let from = start_after.unwrap_or(prefix);
+            for (key, obj) in s
+                .objects
+                .range::<str, _>((Bound::Included(from), Bound::Unbounded))
+            {
+                if !key.starts_with(prefix) {
+                    break;
+                }
+                if Some(key.as_str()) == start_after || !keep(&obj.value) {
+                    continue;
+                }
+                if limit.is_some_and(|l| items.len() >= l) {
+                    next_key = items.last().map(|o: &Arc<CachedObject>| o.key.clone());
+                    break;
+                }
+                items.push(obj.clone());
+            }
+            Page {
+                items,
+                revision: s.revision,
+                next_key,
+            }
+        })
+    }
+
+    /// Subscribes to changes under `prefix` after `from` (None: from now, with the current
+    /// objects as `initial` when `with_initial`). None if the cache is not loaded or no
+    /// longer holds the events after `from`.
+    pub fn subscribe(
+        &self,
+        prefix: &str,
+        from: Option<Revision>,
+        with_initial: bool,
+    ) -> Option<Subscription> {
+        self.read(|s| {
+            let replay = match from {
+                Some(rv) if rv < s.window_from => return None,
+                Some(rv) => s
+                    .events
+                    .iter()
+                    .skip_while(|e| e.revision <= rv)
+                    .filter(|e| e.object.key.starts_with(prefix))
+                    .cloned()
+                    .collect(),
+                None => Vec::new(),
+            };
+            let initial = if with_initial {
+                s.objects
+                    .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+                    .take_while(|(k, _)| k.starts_with(prefix))
+                    .map(|(_, o)| o.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Some(Subscription {
+                replay,
+                initial,
+                revision: s.revision.max(from.unwrap_or(0)),
+                live: s.sender.subscribe(),
+            })
+        })
+        .flatten()
+    }
+
+    /// For a watcher that fell behind: the events after `from` and a new receiver, if the
+    /// window still holds them.
+    pub fn resume(&self, prefix: &str, from: Revision) -> Option<Subscription> {
+        self.subscribe(prefix, Some(from), false)
+    }
+
+    fn load(&self, objects: BTreeMap<String, Arc<CachedObject>>, revision: Revision) {
+        let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+        *guard = Some(State {
+            objects,
+            revision,
+            events: VecDeque::new(),
+            window_from: revision,
+            sender: broadcast::channel(BROADCAST_CAPACITY).0,
+        });
+        drop(guard);
+        self.revision.send_replace(revision);
+    }
+
+    fn apply(&self, ev: store::Event) {
+        // An undecodable value (never written by this server) is left out, but its
+        // revision still counts, so consistent reads do not wait for it.
+        let object = CachedObject::from_event_kv(&ev.kv, ev.revision);
+        let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let Some(s) = guard.as_mut() else { return };
+        s.revision = s.revision.max(ev.revision);
+        let revision = s.revision;
+        let Some(object) = object else {
+            s.objects.remove(&ev.kv.key);
+            drop(guard);
+            self.revision.send_replace(revision);
+            return;
+        };
+        let prev = match ev.kind {
+            EventKind::Put => s.objects.insert(ev.kv.key.clone(), object.clone()),
+            EventKind::Delete => s.objects.remove(&ev.kv.key),
+        };
+        let event = Arc::new(CachedEvent {
+            revision: ev.revision,
+            kind: ev.kind,
+            object,
+            prev,
+        });
+        s.events.push_back(event.clone());
+        while s.events.len() > EVENT_WINDOW {
+            if let Some(old) = s.events.pop_front() {
+                s.window_from = old.revision;
+            }
+        }
+        // No receivers is fine: nobody is watching.
+        let _ = s.sender.send(event);
+        drop(guard);
+        self.revision.send_replace(revision);
+    }
+}
+
+/// Loads everything, then follows the store; reloads if the watch breaks (e.g. compacted
+/// while the cache fell behind). Stops when the API server is gone.
+async fn feed(cache: Weak<WatchCache>, store: Arc<dyn Store>) {
+    loop {
+        let loaded = match load_all(&store).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(%e, "watch cache: load failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let (objects, revision) = loaded;
+        let mut stream = match store.watch(ROOT, revision + 1).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(%e, "watch cache: watch failed; reloading");
+                continue;
+            }
+        };
+        match cache.upgrade() {
+            Some(c) => c.load(objects, revision),
+            None => return,
+        }
+        tracing::debug!(revision, "watch cache loaded");
+        while let Some(ev) = stream.next().await {
+            let Some(c) = cache.upgrade() else { return };
+            match ev {
+                Ok(ev) => c.apply(ev),
+                Err(e) => {
+                    tracing::warn!(%e, "watch cache: store watch ended; reloading");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn load_all(
+    store: &Arc<dyn Store>,
+) -> Result<(BTreeMap<String, Arc<CachedObject>>, Revision), store::StoreError> {
+    let mut objects = BTreeMap::new();
+    let mut opts = RangeOptions {
+        limit: Some(10_000),
+        ..Default::default()
+    };
+    loop {
+        let page = store.range(ROOT, opts.clone()).await?;
+        for kv in &page.kvs {
+            insert_loaded(&mut objects, kv);
+        }
+        opts.revision = Some(page.revision);
+        opts.start_after = page.kvs.last().map(|kv| kv.key.clone());
+        if !page.more || page.kvs.is_empty() {
+            return Ok((objects, page.revision));
+        }
+    }
+}
+
+fn insert_loaded(objects: &mut BTreeMap<String, Arc<CachedObject>>, kv: &KeyValue) {
+    if let Some(obj) = CachedObject::from_event_kv(kv, kv.mod_revision) {
+        objects.insert(kv.key.clone(), obj);
+    }
+}
