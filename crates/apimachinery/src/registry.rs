@@ -96,13 +96,32 @@ macro_rules! res {
     };
 }
 
+/// A create-only resource (reviews, bindings): nothing is stored.
+macro_rules! create_only {
+    ($group:expr, $version:expr, $kind:expr, $plural:expr, $singular:expr, $ns:expr) => {
+        ResourceInfo {
+            group: $group,
+            version: $version,
+            kind: $kind,
+            plural: $plural,
+            singular: $singular,
+            namespaced: $ns,
+            short_names: &[],
+            categories: &[],
+            subresources: &[],
+            storage: $plural,
+            create_only: true,
+        }
+    };
+}
+
 const NS: bool = true;
 const CLUSTER: bool = false;
 
 /// Every served built-in resource.
 pub static RESOURCES: &[ResourceInfo] = &[
     // core/v1
-    res!("", "v1", "Binding", "bindings", "binding", NS, short: [], cat: [], sub: [], storage: "bindings"),
+    create_only!("", "v1", "Binding", "bindings", "binding", NS),
     res!("", "v1", "ComponentStatus", "componentstatuses", "componentstatus", CLUSTER, short: ["cs"], cat: [], sub: [], storage: "componentstatuses"),
     res!("", "v1", "ConfigMap", "configmaps", "configmap", NS, short: ["cm"], cat: [], sub: [], storage: "configmaps"),
     res!("", "v1", "Endpoints", "endpoints", "endpoints", NS, short: ["ep"], cat: [], sub: [], storage: "services/endpoints"),
@@ -129,13 +148,18 @@ pub static RESOURCES: &[ResourceInfo] = &[
     res!("batch", "v1", "CronJob", "cronjobs", "cronjob", NS, short: ["cj"], cat: ["all"], sub: ["status"], storage: "cronjobs"),
     res!("batch", "v1", "Job", "jobs", "job", NS, short: [], cat: ["all"], sub: ["status"], storage: "jobs"),
     // autoscaling
+    // v2 first: the preferred version (and the storage version) comes first.
     res!("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", NS, short: ["hpa"], cat: ["all"], sub: ["status"], storage: "horizontalpodautoscalers"),
+    res!("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", NS, short: ["hpa"], cat: ["all"], sub: ["status"], storage: "horizontalpodautoscalers"),
     // coordination
     res!("coordination.k8s.io", "v1", "Lease", "leases", "lease", NS, short: [], cat: [], sub: [], storage: "leases"),
     // discovery
     res!("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", NS, short: [], cat: [], sub: [], storage: "endpointslices"),
     // events.k8s.io
     // networking
+    res!("events.k8s.io", "v1", "Event", "events", "event", NS, short: ["ev"], cat: [], sub: [], storage: "events"),
+    res!("networking.k8s.io", "v1", "IPAddress", "ipaddresses", "ipaddress", CLUSTER, short: ["ip"], cat: [], sub: [], storage: "ipaddresses"),
+    res!("networking.k8s.io", "v1", "ServiceCIDR", "servicecidrs", "servicecidr", CLUSTER, short: [], cat: [], sub: ["status"], storage: "servicecidrs"),
     res!("networking.k8s.io", "v1", "IngressClass", "ingressclasses", "ingressclass", CLUSTER, short: [], cat: [], sub: [], storage: "ingressclasses"),
     res!("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", NS, short: ["ing"], cat: [], sub: ["status"], storage: "ingress"),
     res!("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", "networkpolicy", NS, short: ["netpol"], cat: [], sub: [], storage: "networkpolicies"),
@@ -150,11 +174,67 @@ pub static RESOURCES: &[ResourceInfo] = &[
     res!("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", CLUSTER, short: ["pc"], cat: [], sub: [], storage: "priorityclasses"),
     // storage
     res!("storage.k8s.io", "v1", "CSIDriver", "csidrivers", "csidriver", CLUSTER, short: [], cat: [], sub: [], storage: "csidrivers"),
+    res!("storage.k8s.io", "v1", "CSIStorageCapacity", "csistoragecapacities", "csistoragecapacity", NS, short: [], cat: [], sub: [], storage: "csistoragecapacities"),
     res!("storage.k8s.io", "v1", "CSINode", "csinodes", "csinode", CLUSTER, short: [], cat: [], sub: [], storage: "csinodes"),
     res!("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", CLUSTER, short: ["sc"], cat: [], sub: [], storage: "storageclasses"),
     res!("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", "volumeattachment", CLUSTER, short: [], cat: [], sub: ["status"], storage: "volumeattachments"),
     // node
     res!("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", "runtimeclass", CLUSTER, short: [], cat: [], sub: [], storage: "runtimeclasses"),
+    res!("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", "certificatesigningrequest", CLUSTER, short: ["csr"], cat: [], sub: ["approval", "status"], storage: "certificatesigningrequests"),
+    res!("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", CLUSTER, short: [], cat: ["api-extensions"], sub: [], storage: "mutatingwebhookconfigurations"),
+    res!("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", "validatingadmissionpolicy", CLUSTER, short: [], cat: ["api-extensions"], sub: ["status"], storage: "validatingadmissionpolicies"),
+    res!("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", "validatingadmissionpolicybinding", CLUSTER, short: [], cat: ["api-extensions"], sub: [], storage: "validatingadmissionpolicybindings"),
+    res!("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", "validatingwebhookconfiguration", CLUSTER, short: [], cat: ["api-extensions"], sub: [], storage: "validatingwebhookconfigurations"),
+    res!("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition", CLUSTER, short: ["crd", "crds"], cat: ["api-extensions"], sub: ["status"], storage: "apiextensions.k8s.io/customresourcedefinitions"),
+    // Reviews: created and answered, never stored.
+    create_only!(
+        "authentication.k8s.io",
+        "v1",
+        "SelfSubjectReview",
+        "selfsubjectreviews",
+        "selfsubjectreview",
+        CLUSTER
+    ),
+    create_only!(
+        "authentication.k8s.io",
+        "v1",
+        "TokenReview",
+        "tokenreviews",
+        "tokenreview",
+        CLUSTER
+    ),
+    create_only!(
+        "authorization.k8s.io",
+        "v1",
+        "LocalSubjectAccessReview",
+        "localsubjectaccessreviews",
+        "localsubjectaccessreview",
+        NS
+    ),
+    create_only!(
+        "authorization.k8s.io",
+        "v1",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreviews",
+        "selfsubjectaccessreview",
+        CLUSTER
+    ),
+    create_only!(
+        "authorization.k8s.io",
+        "v1",
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreviews",
+        "selfsubjectrulesreview",
+        CLUSTER
+    ),
+    create_only!(
+        "authorization.k8s.io",
+        "v1",
+        "SubjectAccessReview",
+        "subjectaccessreviews",
+        "subjectaccessreview",
+        CLUSTER
+    ),
 ];
 
 /// The groups in discovery order (core first), with their versions (preferred first).

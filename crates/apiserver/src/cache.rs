@@ -130,7 +130,8 @@ pub struct Subscription {
     pub replay: Vec<Arc<CachedEvent>>,
     /// The current objects under the prefix, if asked for.
     pub initial: Vec<Arc<CachedObject>>,
-    /// The revision the replay/initial state ends at.
+    /// The revision the watcher has seen up to: the requested one when resuming, the
+    /// cache's when starting from the current state.
     pub revision: Revision,
     pub live: broadcast::Receiver<Arc<CachedEvent>>,
 }
@@ -256,7 +257,8 @@ impl WatchCache {
             Some(Subscription {
                 replay,
                 initial,
-                revision: s.revision.max(from.unwrap_or(0)),
+                // Where the watcher stands: events after this are new to it.
+                revision: from.unwrap_or(s.revision),
                 live: s.sender.subscribe(),
             })
         })

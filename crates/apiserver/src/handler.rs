@@ -8,7 +8,7 @@ use apimachinery::status::ApiError;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
@@ -60,9 +60,12 @@ impl Ctx {
 pub fn router(api: Arc<ApiServer>) -> Router {
     Router::new()
         .route("/version", get(version))
-        .route("/healthz", get(health))
-        .route("/livez", get(health))
-        .route("/readyz", get(health))
+        .route("/healthz", get(crate::health::serve))
+        .route("/livez", get(crate::health::serve))
+        .route("/readyz", get(crate::health::serve))
+        .route("/healthz/{*check}", get(crate::health::serve))
+        .route("/livez/{*check}", get(crate::health::serve))
+        .route("/readyz/{*check}", get(crate::health::serve))
         .fallback(dispatch)
         .with_state(api)
 }
@@ -83,29 +86,6 @@ async fn version() -> Response {
         "compiler": "rustc",
         "platform": "linux/amd64",
     }))
-}
-
-async fn health(State(api): State<Arc<ApiServer>>, req: Request) -> Response {
-    let path = req.uri().path().trim_start_matches('/').to_string();
-    let store_ok = api.store().current_revision().await.is_ok();
-    let verbose = req.uri().query().is_some_and(|q| q.contains("verbose"));
-    let (status, text) = match (store_ok, verbose) {
-        (true, false) => (StatusCode::OK, "ok".to_string()),
-        (true, true) => (
-            StatusCode::OK,
-            format!("[+]ping ok\n[+]log ok\n[+]etcd ok\n{path} check passed\n"),
-        ),
-        (false, _) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("[+]ping ok\n[-]etcd failed: reason withheld\n{path} check failed\n"),
-        ),
-    };
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text,
-    )
-        .into_response()
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> String {
@@ -241,6 +221,9 @@ async fn resource(
             let body = read_body(body).await?;
             if r.info.kind == "Binding" {
                 return subresource::binding_collection(api, &r, &ctx, &body).await;
+            }
+            if r.info.create_only {
+                return crate::review::create(&r, &ctx, &body);
             }
             rest::create(api, &r, &ctx, &body).await
         }

@@ -6,7 +6,9 @@ mod bootstrap;
 mod cache;
 mod compactor;
 mod discovery;
+mod event_ttl;
 mod handler;
+mod health;
 mod kubelet_client;
 mod object;
 mod openapi;
@@ -15,6 +17,7 @@ pub mod pki;
 mod request;
 mod response;
 mod rest;
+mod review;
 mod serve;
 mod subresource;
 mod watch;
@@ -43,12 +46,15 @@ pub struct ApiServerConfig {
     /// Client certificate and key the API server presents to kubelets, and the CA that
     /// signs kubelet serving certificates.
     pub kubelet_client: kubelet_client::KubeletClientConfig,
-    /// How often history older than one interval is compacted (0 disables compaction).
+    /// How much store history is kept for watches (0 disables compaction).
     pub compaction_interval: std::time::Duration,
+    /// How long an Event lives after its last change (0 keeps events forever).
+    pub event_ttl: std::time::Duration,
 }
 
 pub use bootstrap::first_service_ip;
 pub use compactor::DEFAULT_INTERVAL as DEFAULT_COMPACTION_INTERVAL;
+pub use event_ttl::DEFAULT_TTL as DEFAULT_EVENT_TTL;
 pub use kubelet_client::KubeletClientConfig;
 
 /// The API server's shared state.
@@ -58,6 +64,8 @@ pub struct ApiServer {
     allocator: allocator::Allocators,
     kubelets: kubelet_client::KubeletClient,
     cache: Arc<cache::WatchCache>,
+    /// Set once the default namespaces and the `kubernetes` Service exist.
+    bootstrapped: std::sync::atomic::AtomicBool,
 }
 
 impl ApiServer {
@@ -69,6 +77,7 @@ impl ApiServer {
             config,
             kubelets,
             cache: Arc::default(),
+            bootstrapped: Default::default(),
         }))
     }
 
@@ -81,9 +90,17 @@ impl ApiServer {
     /// background tasks (compaction). Idempotent.
     pub async fn bootstrap(self: &Arc<Self>, shutdown: tokio_util::sync::CancellationToken) {
         bootstrap::run(self).await;
+        self.bootstrapped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cache.ensure_started(&self.store);
         tokio::spawn(compactor::run(
             self.store.clone(),
             self.config.compaction_interval,
+            shutdown.clone(),
+        ));
+        tokio::spawn(event_ttl::run(
+            self.store.clone(),
+            self.config.event_ttl,
             shutdown,
         ));
     }

@@ -80,10 +80,14 @@ fn user_from_cert(der: &CertificateDer<'_>) -> Option<UserInfo> {
         .as_str()
         .ok()?
         .to_string();
-    let groups = subject
+    let mut groups: Vec<String> = subject
         .iter_organization()
         .filter_map(|o| o.as_str().ok().map(String::from))
         .collect();
+    // Every authenticated user is in this group, as upstream's authenticator adds it.
+    if !groups.iter().any(|g| g == "system:authenticated") {
+        groups.push("system:authenticated".into());
+    }
     Some(UserInfo { name, groups })
 }
 

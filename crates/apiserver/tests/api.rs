@@ -21,6 +21,7 @@ fn config() -> ApiServerConfig {
         secure_port: 6443,
         kubelet_client: KubeletClientConfig::default(),
         compaction_interval: apiserver::DEFAULT_COMPACTION_INTERVAL,
+        event_ttl: apiserver::DEFAULT_EVENT_TTL,
     }
 }
 
@@ -30,7 +31,33 @@ async fn server() -> (Arc<ApiServer>, kube::Client, tempfile::TempDir) {
     let api = ApiServer::new(store, config()).unwrap();
     api.bootstrap(CancellationToken::new()).await;
     let client = api.client(UserInfo::new("system:admin", &["system:masters"]));
+    // Ready means the watch cache has loaded: lists and watches are then served from it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while get_text(&client, "/readyz").await != "ok" {
+        assert!(std::time::Instant::now() < deadline, "server never ready");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     (api, client, dir)
+}
+
+async fn get_text(client: &kube::Client, path: &str) -> String {
+    let req = http::Request::get(path).body(Vec::new()).unwrap();
+    match client.request_text(req).await {
+        Ok(t) => t,
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+async fn post_json(
+    client: &kube::Client,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let req = http::Request::post(path)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).unwrap())
+        .unwrap();
+    client.request::<serde_json::Value>(req).await.unwrap()
 }
 
 fn pod(name: &str) -> Pod {
@@ -396,4 +423,177 @@ async fn two_servers_share_one_etcd() {
         via_a.metadata.resource_version,
         via_b.metadata.resource_version
     );
+}
+
+#[tokio::test]
+async fn health_endpoints_name_their_checks() {
+    let (_api, client, _dir) = server().await;
+    let verbose = get_text(&client, "/readyz?verbose").await;
+    for line in [
+        "[+]ping ok",
+        "[+]etcd ok",
+        "[+]informer-sync ok",
+        "readyz check passed",
+    ] {
+        assert!(verbose.contains(line), "{line:?} missing from {verbose}");
+    }
+    assert!(
+        get_text(&client, "/livez?verbose&exclude=etcd")
+            .await
+            .contains("[+]etcd excluded: ok")
+    );
+    assert_eq!(get_text(&client, "/livez/etcd").await, "ok");
+    assert_eq!(get_text(&client, "/healthz").await, "ok");
+    assert!(
+        get_text(&client, "/readyz/no-such-check")
+            .await
+            .starts_with("error")
+    );
+}
+
+#[tokio::test]
+async fn review_apis_answer_without_storing() {
+    let (_api, client, _dir) = server().await;
+    let ssar = post_json(
+        &client,
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+               "spec": {"resourceAttributes": {"verb": "create", "resource": "pods", "namespace": "default"}}}),
+    )
+    .await;
+    assert_eq!(ssar["status"]["allowed"], true);
+    assert_eq!(ssar["spec"]["resourceAttributes"]["verb"], "create");
+    let ssr = post_json(
+        &client,
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}),
+    )
+    .await;
+    assert_eq!(ssr["status"]["userInfo"]["username"], "system:admin");
+    assert_eq!(ssr["kind"], "SelfSubjectReview");
+    let rules = post_json(
+        &client,
+        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": "default"}}),
+    )
+    .await;
+    assert_eq!(rules["status"]["resourceRules"][0]["verbs"], json!(["*"]));
+    // Reviews are create-only.
+    let listed = get_text(
+        &client,
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+    )
+    .await;
+    assert!(
+        listed.contains("405") || listed.contains("MethodNotAllowed"),
+        "{listed}"
+    );
+}
+
+#[tokio::test]
+async fn lists_and_watches_from_the_cache_are_consistent() {
+    let (_api, client, _dir) = server().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let first = pods
+        .create(&PostParams::default(), &pod("c0"))
+        .await
+        .unwrap();
+    let first_rv = first.metadata.resource_version.clone().unwrap();
+    // A consistent list right after each acknowledged write contains it.
+    for i in 1..20 {
+        pods.create(&PostParams::default(), &pod(&format!("c{i}")))
+            .await
+            .unwrap();
+        let names: Vec<String> = pods
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter_map(|p| p.metadata.name)
+            .collect();
+        assert!(
+            names.contains(&format!("c{i}")),
+            "c{i} missing from {names:?}"
+        );
+    }
+    // resourceVersion=0 may be served from any state, but never an older one than a
+    // consistent read has shown... here the cache is current, so it has all 20.
+    let any = pods.list(&ListParams::default().match_any()).await.unwrap();
+    assert_eq!(any.items.len(), 20);
+    // Many watchers resuming from the first write all see the 19 later creates, in order.
+    let mut watchers = Vec::new();
+    for _ in 0..50 {
+        let stream = pods
+            .watch(&WatchParams::default().timeout(10), &first_rv)
+            .await
+            .unwrap();
+        watchers.push(tokio::spawn(async move {
+            let mut stream = Box::pin(stream);
+            let mut seen = Vec::new();
+            while let Some(ev) = stream.try_next().await.unwrap() {
+                if let WatchEvent::Added(p) = ev {
+                    seen.push(p.metadata.name.unwrap());
+                    if seen.len() == 19 {
+                        break;
+                    }
+                }
+            }
+            seen
+        }));
+    }
+    let expected: Vec<String> = (1..20).map(|i| format!("c{i}")).collect();
+    for w in watchers {
+        assert_eq!(w.await.unwrap(), expected);
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_namespace_marks_it_terminating() {
+    let (_api, client, _dir) = server().await;
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": "doomed"}})).unwrap();
+    let created = namespaces
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap();
+    assert_eq!(
+        created.spec.and_then(|s| s.finalizers),
+        Some(vec!["kubernetes".to_string()])
+    );
+    namespaces
+        .delete("doomed", &DeleteParams::default())
+        .await
+        .unwrap();
+    let terminating = namespaces.get("doomed").await.unwrap();
+    assert_eq!(
+        terminating.status.and_then(|s| s.phase).as_deref(),
+        Some("Terminating")
+    );
+    assert!(terminating.metadata.deletion_timestamp.is_some());
+    // No new content in a terminating namespace.
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "doomed");
+    match pods.create(&PostParams::default(), &pod("late")).await {
+        Err(kube::Error::Api(e)) => {
+            assert_eq!(e.code, 403);
+            assert_eq!(
+                e.message,
+                "pods \"late\" is forbidden: unable to create new content in namespace doomed because it is being terminated"
+            );
+        }
+        other => panic!("expected Forbidden, got {other:?}"),
+    }
+    // Deleting again says the system is on it.
+    match namespaces.delete("doomed", &DeleteParams::default()).await {
+        Err(kube::Error::Api(e)) => {
+            assert_eq!(e.code, 409);
+            assert!(
+                e.message
+                    .contains("The system is ensuring all content is removed from this namespace"),
+                "{}",
+                e.message
+            );
+        }
+        other => panic!("expected Conflict, got {other:?}"),
+    }
 }

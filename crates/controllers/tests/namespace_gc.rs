@@ -35,6 +35,7 @@ async fn cluster() -> Cluster {
         secure_port: 6443,
         kubelet_client: KubeletClientConfig::default(),
         compaction_interval: apiserver::DEFAULT_COMPACTION_INTERVAL,
+        event_ttl: apiserver::DEFAULT_EVENT_TTL,
     };
     let api = ApiServer::new(store, config).expect("api server");
     let shutdown = CancellationToken::new();

@@ -90,6 +90,10 @@ pub struct ServerArgs {
     /// (same flag name as kube-apiserver's --etcd-compaction-interval; 0 disables).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub compaction_interval: std::time::Duration,
+    /// How long an Event is kept after its last change (kube-apiserver's --event-ttl;
+    /// 0 keeps events forever).
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub event_ttl: std::time::Duration,
     /// Name of the nftables table the service proxy owns.
     #[arg(long, default_value = "k8rs")]
     pub nftables_table: String,

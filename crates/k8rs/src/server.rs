@@ -114,6 +114,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
                 client_key_pem: kubelet_client.key_pem.clone(),
             },
             compaction_interval: args.compaction_interval,
+            event_ttl: args.event_ttl,
         },
     )?;
     api.bootstrap(shutdown.clone()).await;
