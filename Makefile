@@ -9,7 +9,7 @@ K8RS_ARGS ?=
 
 export PATH := $(PATH):/usr/lib/google-cloud-sdk/bin
 
-.PHONY: run deps build images test unit e2e lint fmt clean bench-store bench-startup
+.PHONY: run deps build images test unit e2e lint fmt clean bench-store bench-engines bench-startup
 
 run: deps build images
 	mkdir -p $(DATA_DIR)/agent/images
@@ -50,9 +50,22 @@ fmt:
 clean:
 	$(CARGO) clean
 
-# Embedded store vs a local etcd, same workload in one run (see docs/performance.md).
+# Embedded store vs a local etcd, same workloads in one run (see docs/performance.md):
+# basic operations, write latency while compacting, disk use under churn, start-up with
+# 100k objects. CHURN_SECONDS sets the churn run's length.
+CHURN_SECONDS ?= 300
 bench-store: deps
-	$(CARGO) run --release -p store --features testing --bin store-bench
+	$(CARGO) build --release -p store --features testing --bin store-bench
+	./target/release/store-bench throughput
+	./target/release/store-bench compaction
+	./target/release/store-bench startup
+	./target/release/store-bench churn $(CHURN_SECONDS)
+
+# The candidate engines for the embedded store on the same MVCC-shaped workload
+# (docs/decisions/0002-store-engine.md). A separate project, so SQLite and fjall never
+# enter the k8rs build.
+bench-engines:
+	cd bench/engines && $(CARGO) run --release
 
 # Start-up time to node Ready and idle memory of `k8rs server`.
 bench-startup: deps build images
