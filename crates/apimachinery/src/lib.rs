@@ -1,6 +1,7 @@
 //! The object model on top of k8s-openapi: resource registry, metadata rules, selectors,
 //! `Status` errors, Tables, and client-side helpers shared by every component.
 
+pub mod convert;
 pub mod defaults;
 pub mod events;
 pub mod protobuf;
@@ -8,5 +9,6 @@ pub mod registry;
 pub mod selector;
 pub mod status;
 pub mod table;
+pub mod typed;
 pub mod validate;
 pub mod validation;

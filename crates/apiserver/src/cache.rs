@@ -24,7 +24,7 @@ use serde_json::Value;
 use store::{EventKind, KeyValue, RangeOptions, Revision, Store};
 use tokio::sync::broadcast;
 
-use crate::object::{decode, set_type_meta};
+use crate::object::{decode, to_served};
 
 /// The prefix of everything the API server stores.
 const ROOT: &str = "/registry/";
@@ -77,7 +77,7 @@ impl CachedObject {
     /// The object with `info`'s apiVersion and kind.
     pub fn typed(&self, info: &ResourceInfo) -> Value {
         let mut v = self.value.clone();
-        set_type_meta(&mut v, info);
+        to_served(&mut v, info);
         v
     }
 

@@ -30,9 +30,18 @@ pub struct Ctx {
     pub query: HashMap<String, String>,
     pub accept: String,
     pub content_type: String,
+    /// Warnings for the client, sent as `Warning: 299 - "..."` headers.
+    pub warnings: std::sync::Mutex<Vec<String>>,
 }
 
 impl Ctx {
+    pub fn warn(&self, messages: impl IntoIterator<Item = String>) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(messages);
+    }
+
     pub fn q(&self, key: &str) -> Option<&str> {
         self.query
             .get(key)
@@ -112,6 +121,7 @@ async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request) -> Response {
         query,
         accept: header_str(req.headers(), header::ACCEPT),
         content_type: header_str(req.headers(), header::CONTENT_TYPE),
+        warnings: Default::default(),
     };
     let target = match parse_path(&path) {
         Ok(t) => t,
@@ -128,14 +138,24 @@ async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request) -> Response {
         Err(e) => return response::error(&e),
     };
     let body = req.into_body();
-    ApiResponse(route(&api, method, target, ctx, body).await).into_response()
+    let result = route(&api, method, target, &ctx, body).await;
+    let mut resp = ApiResponse(result).into_response();
+    let warnings = std::mem::take(&mut *ctx.warnings.lock().unwrap_or_else(|e| e.into_inner()));
+    for w in warnings {
+        // RFC 7234 warning: code 299, agent "-", quoted text with quotes escaped.
+        let text = format!("299 - \"{}\"", w.replace('\\', "\\\\").replace('"', "\\\""));
+        if let Ok(v) = text.parse() {
+            resp.headers_mut().append(header::WARNING, v);
+        }
+    }
+    resp
 }
 
 async fn route(
     api: &Arc<ApiServer>,
     method: Method,
     target: Target,
-    ctx: Ctx,
+    ctx: &Ctx,
     body: Body,
 ) -> Result<Response, ApiError> {
     let server_address = format!(
@@ -184,7 +204,7 @@ async fn resource(
     api: &Arc<ApiServer>,
     method: Method,
     r: ResourceRequest,
-    ctx: Ctx,
+    ctx: &Ctx,
     body: Body,
 ) -> Result<Response, ApiError> {
     if let Some(sub) = r.subresource.clone() {
@@ -193,7 +213,7 @@ async fn resource(
         } else {
             read_body(body).await?
         };
-        return subresource::handle(api, method, &r, &sub, &ctx, body).await;
+        return subresource::handle(api, method, &r, &sub, ctx, body).await;
     }
     if r.info.create_only && method != Method::POST {
         return Err(ApiError::method_not_supported(
@@ -203,35 +223,42 @@ async fn resource(
     }
     let watching = r.watch_path || ctx.flag("watch");
     match (method, r.name.as_deref()) {
-        (Method::GET, None) if watching => watch::serve(api, &r, &ctx).await,
+        (Method::GET, None) if watching => watch::serve(api, &r, ctx).await,
         (Method::GET, Some(name)) if watching => {
             // A watch on one object is a watch with a name field selector.
-            let mut ctx = ctx;
             let sel = match ctx.q("fieldSelector") {
                 Some(s) => format!("{s},metadata.name={name}"),
                 None => format!("metadata.name={name}"),
             };
-            ctx.query.insert("fieldSelector".into(), sel);
+            let mut query = ctx.query.clone();
+            query.insert("fieldSelector".into(), sel);
+            let ctx = Ctx {
+                user: ctx.user.clone(),
+                query,
+                accept: ctx.accept.clone(),
+                content_type: ctx.content_type.clone(),
+                warnings: Default::default(),
+            };
             let r = ResourceRequest { name: None, ..r };
             watch::serve(api, &r, &ctx).await
         }
-        (Method::GET, None) => rest::list(api, &r, &ctx).await,
-        (Method::GET, Some(_)) => rest::get(api, &r, &ctx).await,
+        (Method::GET, None) => rest::list(api, &r, ctx).await,
+        (Method::GET, Some(_)) => rest::get(api, &r, ctx).await,
         (Method::POST, None) => {
             let body = read_body(body).await?;
             if r.info.kind == "Binding" {
-                return subresource::binding_collection(api, &r, &ctx, &body).await;
+                return subresource::binding_collection(api, &r, ctx, &body).await;
             }
             if r.info.create_only {
-                return crate::review::create(&r, &ctx, &body);
+                return crate::review::create(&r, ctx, &body);
             }
-            rest::create(api, &r, &ctx, &body).await
+            rest::create(api, &r, ctx, &body).await
         }
-        (Method::PUT, Some(_)) => rest::update(api, &r, &ctx, &read_body(body).await?).await,
-        (Method::PATCH, Some(_)) => rest::patch(api, &r, &ctx, &read_body(body).await?).await,
-        (Method::DELETE, Some(_)) => rest::delete(api, &r, &ctx, &read_body(body).await?).await,
+        (Method::PUT, Some(_)) => rest::update(api, &r, ctx, &read_body(body).await?).await,
+        (Method::PATCH, Some(_)) => rest::patch(api, &r, ctx, &read_body(body).await?).await,
+        (Method::DELETE, Some(_)) => rest::delete(api, &r, ctx, &read_body(body).await?).await,
         (Method::DELETE, None) => {
-            rest::delete_collection(api, &r, &ctx, &read_body(body).await?).await
+            rest::delete_collection(api, &r, ctx, &read_body(body).await?).await
         }
         (m, _) => Err(ApiError::method_not_supported(r.info.plural, m.as_str())),
     }

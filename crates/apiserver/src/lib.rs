@@ -7,6 +7,7 @@ mod cache;
 mod compactor;
 mod discovery;
 mod event_ttl;
+mod fields;
 mod handler;
 mod health;
 mod kubelet_client;

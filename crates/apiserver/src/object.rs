@@ -22,9 +22,11 @@ pub fn set_resource_version(obj: &mut Value, rv: i64) {
     }
 }
 
-/// Encodes an object for storage (without its resourceVersion).
-pub fn encode(obj: &Value) -> Result<Bytes, ApiError> {
-    let mut copy = obj.clone();
+/// Encodes an object for storage (without its resourceVersion), converted to the storage
+/// version of resources served in several versions.
+pub fn encode(info: &ResourceInfo, obj: &Value) -> Result<Bytes, ApiError> {
+    let mut copy =
+        apimachinery::convert::to_storage(info.group, info.version, info.kind, obj.clone());
     if let Some(meta) = metadata_mut(&mut copy) {
         meta.remove("resourceVersion");
     }
@@ -65,6 +67,16 @@ pub fn rfc3339_after(seconds: i64) -> String {
     Timestamp::from_second(now)
         .map(|t| t.to_string())
         .unwrap_or_else(|_| now_rfc3339())
+}
+
+/// A stored object as `info` serves it: converted from the storage version if they differ,
+/// with `info`'s apiVersion and kind.
+pub fn to_served(obj: &mut Value, info: &ResourceInfo) {
+    if apimachinery::convert::storage_version(info.group, info.kind).is_some() {
+        let stored = std::mem::take(obj);
+        *obj = apimachinery::convert::from_storage(info.group, info.version, info.kind, stored);
+    }
+    set_type_meta(obj, info);
 }
 
 /// Sets `apiVersion` and `kind` from the resource.

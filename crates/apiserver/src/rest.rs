@@ -110,7 +110,7 @@ pub async fn read(
         .map_err(|e| store_error(e, info, name))?;
     let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
     let mut obj = decode(&kv)?;
-    set_type_meta(&mut obj, info);
+    object::to_served(&mut obj, info);
     Ok((obj, kv.mod_revision))
 }
 
@@ -209,7 +209,7 @@ pub async fn list_items(
             start_after = Some(kv.key.clone());
             let mut obj = decode(kv)?;
             if filter.matches(&obj) {
-                set_type_meta(&mut obj, r.info);
+                object::to_served(&mut obj, r.info);
                 items.push(obj);
                 if limit.is_some_and(|l| items.len() >= l) {
                     break;
@@ -508,7 +508,7 @@ pub async fn create_object(
             return Ok(obj);
         }
         let key = info.key(namespace.as_deref(), &name);
-        match api.store().create(&key, encode(&obj)?).await {
+        match api.store().create(&key, encode(info, &obj)?).await {
             Ok(kv) => {
                 object::set_resource_version(&mut obj, kv.mod_revision);
                 return Ok(obj);
@@ -588,7 +588,10 @@ pub async fn create(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let obj = object::parse_body(body, &ctx.content_type)?;
+    let dups = crate::fields::body_duplicates(ctx, body);
+    let (obj, warnings) = crate::fields::check(r.info, ctx, obj, &dups)?;
     let created = create_object(api, r.info, r.namespace.as_deref(), obj, ctx.dry_run()).await?;
+    ctx.warn(warnings);
     Ok(response::json(StatusCode::CREATED, &created))
 }
 
@@ -694,7 +697,7 @@ where
             .map_err(|e| store_error(e, info, name))?;
         let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
         let mut current = decode(&kv)?;
-        set_type_meta(&mut current, info);
+        object::to_served(&mut current, info);
         // The callback sees the object without its resourceVersion, so a version in its
         // result is one the client sent (a precondition), never the one read here.
         let mut unversioned = current.clone();
@@ -734,7 +737,7 @@ where
         }
         match api
             .store()
-            .update(&key, encode(&merged)?, kv.mod_revision)
+            .update(&key, encode(info, &merged)?, kv.mod_revision)
             .await
         {
             Ok(new_kv) => {
@@ -783,6 +786,9 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (_, name) = key_of(r)?;
     let new = object::parse_body(body, &ctx.content_type)?;
+    let dups = crate::fields::body_duplicates(ctx, body);
+    let (new, warnings) = crate::fields::check(r.info, ctx, new, &dups)?;
+    ctx.warn(warnings);
     if let Some(n) = meta_str(&new, "name")
         && n != name
     {
@@ -834,6 +840,10 @@ pub async fn patch(
     let (_, name) = key_of(r)?;
     let kind = crate::patch::PatchKind::from_content_type(&ctx.content_type)?;
     let patch_doc = crate::patch::parse(kind, body)?;
+    let dups = crate::fields::body_duplicates(ctx, body);
+    // The patched object is checked like a request body; warnings of the attempt that
+    // succeeds are the ones sent.
+    let warnings = std::sync::Mutex::new(Vec::new());
     let result = guaranteed_update(
         api,
         r.info,
@@ -841,12 +851,19 @@ pub async fn patch(
         name,
         None,
         ctx.dry_run(),
-        |current| crate::patch::apply(kind, current, &patch_doc),
+        |current| {
+            let patched = crate::patch::apply(kind, current, &patch_doc)?;
+            let (patched, w) = crate::fields::check(r.info, ctx, patched, &dups)?;
+            *warnings.lock().unwrap_or_else(|e| e.into_inner()) = w;
+            Ok(patched)
+        },
     )
     .await;
+    ctx.warn(warnings.into_inner().unwrap_or_else(|e| e.into_inner()));
     match result {
         Err(e) if e.code == 404 && kind == crate::patch::PatchKind::Apply => {
-            let mut obj = patch_doc.clone();
+            let (mut obj, w) = crate::fields::check(r.info, ctx, patch_doc.clone(), &dups)?;
+            ctx.warn(w);
             if let Some(meta) = metadata_mut(&mut obj) {
                 meta.insert("name".into(), json!(name));
             }
@@ -942,7 +959,7 @@ pub async fn delete_object(
             .map_err(|e| store_error(e, info, name))?;
         let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
         let mut obj = decode(&kv)?;
-        set_type_meta(&mut obj, info);
+        object::to_served(&mut obj, info);
         if let Some(uid) = &opts.precondition_uid {
             let actual = meta_str(&obj, "uid").unwrap_or_default();
             if actual != uid {
@@ -1027,7 +1044,7 @@ pub async fn delete_object(
             }
             match api
                 .store()
-                .update(&key, encode(&updated)?, kv.mod_revision)
+                .update(&key, encode(info, &updated)?, kv.mod_revision)
                 .await
             {
                 Ok(new_kv) => {

@@ -190,6 +190,7 @@ async fn start_from_store(
                 query: Default::default(),
                 accept: String::new(),
                 content_type: String::new(),
+                warnings: Default::default(),
             };
             let (items, meta) = rest::list_items(api, r, &list_ctx).await?;
             initial = items.into_iter().map(CachedObject::detached).collect();

@@ -597,3 +597,162 @@ async fn deleting_a_namespace_marks_it_terminating() {
         other => panic!("expected Conflict, got {other:?}"),
     }
 }
+
+async fn send(
+    client: &kube::Client,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, Vec<String>, serde_json::Value) {
+    let req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).unwrap())
+        .unwrap();
+    let resp = client
+        .send(req.map(kube::client::Body::from))
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let warnings = resp
+        .headers()
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (
+        status,
+        warnings,
+        serde_json::from_slice(&bytes).unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn unknown_fields_are_dropped_warned_or_rejected() {
+    let (_api, client, _dir) = server().await;
+    let cm = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+               "data": {"k": "v"}, "bogus": 1, "metadata2": {}})
+    };
+    let path = "/api/v1/namespaces/default/configmaps";
+    let (code, _, body) = send(
+        &client,
+        "POST",
+        &format!("{path}?fieldValidation=Strict"),
+        cm("a"),
+    )
+    .await;
+    assert_eq!(code, 400);
+    assert_eq!(
+        body["message"],
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\", unknown field \"metadata2\""
+    );
+    let (code, warnings, body) = send(&client, "POST", path, cm("b")).await;
+    assert_eq!(code, 201);
+    assert_eq!(
+        warnings,
+        vec![
+            "299 - \"unknown field \\\"bogus\\\"\"".to_string(),
+            "299 - \"unknown field \\\"metadata2\\\"\"".to_string()
+        ]
+    );
+    // Dropped before storing, whatever the mode.
+    assert!(body.get("bogus").is_none());
+    let (code, warnings, _) = send(
+        &client,
+        "POST",
+        &format!("{path}?fieldValidation=Ignore"),
+        cm("c"),
+    )
+    .await;
+    assert_eq!((code, warnings.len()), (201, 0));
+    // A value of the wrong type is always an error.
+    let (code, _, body) = send(
+        &client,
+        "POST",
+        "/apis/apps/v1/namespaces/default/deployments",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+               "spec": {"replicas": "three"}}),
+    )
+    .await;
+    assert_eq!(code, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("json: cannot unmarshal string into Go struct field"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn hpa_and_events_are_served_in_each_version() {
+    let (_api, client, _dir) = server().await;
+    let (code, _, _) = send(
+        &client,
+        "POST",
+        "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers",
+        json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+               "metadata": {"name": "h"},
+               "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "d"},
+                        "minReplicas": 1, "maxReplicas": 5, "targetCPUUtilizationPercentage": 60}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let (_, _, v2) = send(
+        &client,
+        "GET",
+        "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/h",
+        json!(null),
+    )
+    .await;
+    assert_eq!(v2["apiVersion"], "autoscaling/v2");
+    assert_eq!(
+        v2["spec"]["metrics"][0]["resource"],
+        json!({"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}})
+    );
+    let (_, _, v1) = send(
+        &client,
+        "GET",
+        "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/h",
+        json!(null),
+    )
+    .await;
+    assert_eq!(v1["spec"]["targetCPUUtilizationPercentage"], 60);
+
+    let (code, _, _) = send(
+        &client,
+        "POST",
+        "/api/v1/namespaces/default/events",
+        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1"},
+               "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+               "reason": "Started", "message": "Started container c", "type": "Normal",
+               "source": {"component": "kubelet"}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let (_, _, ev) = send(
+        &client,
+        "GET",
+        "/apis/events.k8s.io/v1/namespaces/default/events/e1",
+        json!(null),
+    )
+    .await;
+    assert_eq!(ev["apiVersion"], "events.k8s.io/v1");
+    assert_eq!(ev["note"], "Started container c");
+    assert_eq!(ev["regarding"]["name"], "p");
+    // And the list view converts every item.
+    let (_, _, list) = send(
+        &client,
+        "GET",
+        "/apis/events.k8s.io/v1/namespaces/default/events",
+        json!(null),
+    )
+    .await;
+    assert_eq!(list["items"][0]["note"], "Started container c");
+}
