@@ -6,6 +6,7 @@ pub mod defaults;
 pub mod events;
 pub mod protobuf;
 pub mod registry;
+pub mod schema;
 pub mod selector;
 pub mod status;
 pub mod table;
