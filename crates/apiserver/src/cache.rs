@@ -20,7 +20,7 @@ use std::time::Duration;
 use apimachinery::registry::ResourceInfo;
 use bytes::Bytes;
 use futures::StreamExt;
-use serde_json::Value;
+use serde_json::{Value, json};
 use store::{EventKind, KeyValue, RangeOptions, Revision, Store};
 use tokio::sync::broadcast;
 
@@ -36,28 +36,95 @@ const BROADCAST_CAPACITY: usize = 4096;
 /// (upstream's cacher waits up to 3 s).
 pub const FRESHNESS_WAIT: Duration = Duration::from_secs(3);
 
-/// One object as of one revision, with its serialized form computed at most once.
+/// One object as of one revision. It is kept serialized (what lists and watches send), with
+/// a small view of what selectors read, rather than as a parsed tree: a parsed
+/// `serde_json::Value` costs several times the object's JSON size, and the cache holds
+/// every object of the cluster.
 pub struct CachedObject {
     /// Store key.
     pub key: String,
-    /// The object, with `metadata.resourceVersion` set.
-    pub value: Value,
-    encoded: OnceLock<(String, Bytes)>,
+    /// The object's JSON with `metadata.resourceVersion` set, in the stored version.
+    json: Bytes,
+    /// apiVersion and kind of `json`.
+    api_version: String,
+    kind: String,
+    /// What selectors read: metadata (name, namespace, labels, resourceVersion) and the
+    /// fields the kind's field selectors support.
+    pub view: Value,
+}
+
+/// The selector-relevant part of an object.
+fn selector_view(obj: &Value) -> Value {
+    let meta = obj.get("metadata");
+    let mut view = json!({"metadata": {}});
+    for f in ["name", "namespace", "labels", "resourceVersion"] {
+        if let Some(v) = meta.and_then(|m| m.get(f)) {
+            view["metadata"][f] = v.clone();
+        }
+    }
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let extra: &[&str] = if kind == "Event" {
+        &["source.component"]
+    } else {
+        &[]
+    };
+    for field in crate::rest::supported_fields(kind).iter().chain(extra) {
+        let mut src = obj;
+        let mut found = true;
+        for part in field.split('.') {
+            match src.get(part) {
+                Some(v) => src = v,
+                None => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        if !found {
+            continue;
+        }
+        let mut dst = &mut view;
+        let parts: Vec<&str> = field.split('.').collect();
+        for (i, part) in parts.iter().enumerate() {
+            if i + 1 == parts.len() {
+                dst[*part] = src.clone();
+            } else {
+                if !dst.get(*part).is_some_and(Value::is_object) {
+                    dst[*part] = json!({});
+                }
+                dst = &mut dst[*part];
+            }
+        }
+    }
+    view
 }
 
 impl CachedObject {
     fn new(key: String, value: Value) -> Arc<CachedObject> {
+        let view = selector_view(&value);
+        let api_version = value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let kind = value
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let json = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
         Arc::new(CachedObject {
             key,
-            value,
-            encoded: OnceLock::new(),
+            json,
+            api_version,
+            kind,
+            view,
         })
     }
 
     /// An object that is not in the cache (read from the store).
     pub fn detached(value: Value) -> Arc<CachedObject> {
-        let key = String::new();
-        CachedObject::new(key, value)
+        CachedObject::new(String::new(), value)
     }
 
     /// The object a store event carries, stamped with `revision`; None if undecodable.
@@ -74,23 +141,30 @@ impl CachedObject {
         }
     }
 
-    /// The object with `info`'s apiVersion and kind.
+    /// The resourceVersion, as served.
+    pub fn resource_version(&self) -> Value {
+        self.view
+            .pointer("/metadata/resourceVersion")
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    /// The object as `info` serves it (parsed anew: used for Tables and conversions).
     pub fn typed(&self, info: &ResourceInfo) -> Value {
-        let mut v = self.value.clone();
-        to_served(&mut v, info);
+        let mut v: Value = serde_json::from_slice(&self.json).unwrap_or_default();
+        if self.api_version == info.api_version() {
+            crate::object::set_type_meta(&mut v, info);
+        } else {
+            to_served(&mut v, info);
+        }
         v
     }
 
-    /// The object's JSON as served for `info`; computed once for the first view asked for
-    /// (resources served in several versions share storage, so other views serialize anew).
+    /// The object's JSON as served for `info`: the cached bytes when they are in `info`'s
+    /// version already, otherwise converted and serialized anew.
     pub fn json(&self, info: &ResourceInfo) -> Bytes {
-        let api_version = info.api_version();
-        let (cached_version, bytes) = self.encoded.get_or_init(|| {
-            let bytes = serde_json::to_vec(&self.typed(info)).unwrap_or_default();
-            (api_version.clone(), Bytes::from(bytes))
-        });
-        if *cached_version == api_version {
-            bytes.clone()
+        if self.kind == info.kind && self.api_version == info.api_version() {
+            self.json.clone()
         } else {
             Bytes::from(serde_json::to_vec(&self.typed(info)).unwrap_or_default())
         }
@@ -123,6 +197,7 @@ pub struct WatchCache {
     state: RwLock<Option<State>>,
     revision: tokio::sync::watch::Sender<Revision>,
     started: OnceLock<()>,
+    snapshots: std::sync::Mutex<VecDeque<Snapshot>>,
 }
 
 /// A watcher's view: the events to replay, then the live ones.
@@ -134,6 +209,36 @@ pub struct Subscription {
     /// cache's when starting from the current state.
     pub revision: Revision,
     pub live: broadcast::Receiver<Arc<CachedEvent>>,
+}
+
+/// The objects of a paginated list, kept for its later pages.
+struct Snapshot {
+    revision: Revision,
+    prefix: String,
+    items: Arc<Vec<Arc<CachedObject>>>,
+    taken: std::time::Instant,
+}
+
+/// Snapshots kept for paginated lists (bounded: each holds one pointer per object).
+const MAX_SNAPSHOTS: usize = 16;
+/// How long a paginated list may take between pages before it reads the store instead.
+const SNAPSHOT_TTL: Duration = Duration::from_secs(300);
+
+/// Up to `limit` objects `keep` accepts, and the key to continue after if more remain.
+fn page_of<'a>(
+    objects: impl Iterator<Item = &'a Arc<CachedObject>>,
+    limit: Option<usize>,
+    keep: &impl Fn(&Value) -> bool,
+) -> (Vec<Arc<CachedObject>>, Option<String>) {
+    let mut items: Vec<Arc<CachedObject>> = Vec::new();
+    for obj in objects.filter(|o| keep(&o.view)) {
+        if limit.is_some_and(|l| items.len() >= l) {
+            let next = items.last().map(|o| o.key.clone());
+            return (items, next);
+        }
+        items.push(obj.clone());
+    }
+    (items, None)
 }
 
 /// A list page served from the cache.
@@ -150,6 +255,7 @@ impl Default for WatchCache {
             state: RwLock::new(None),
             revision: tokio::sync::watch::Sender::new(0),
             started: OnceLock::new(),
+            snapshots: Default::default(),
         }
     }
 }
@@ -188,39 +294,75 @@ impl WatchCache {
         }
     }
 
-    /// Objects under `prefix` after `start_after` that `keep` accepts, at most `limit`.
+    /// A list page of the current objects under `prefix` that `keep` accepts, at most
+    /// `limit`. When more remain, the objects under `prefix` are kept as a snapshot, so the
+    /// following pages (`continue_page`) show the same revision, as a paginated list must.
     pub fn list(
         &self,
         prefix: &str,
-        start_after: Option<&str>,
         limit: Option<usize>,
         keep: impl Fn(&Value) -> bool,
     ) -> Option<Page> {
-        self.read(|s| {
-            let mut items = Vec::new();
-            let mut next_key = None;
-            let from = start_after.unwrap_or(prefix);
-            for (key, obj) in s
+        let (page, all) = self.read(|s| {
+            let objects = s
                 .objects
-                .range::<str, _>((Bound::Included(from), Bound::Unbounded))
-            {
-                if !key.starts_with(prefix) {
-                    break;
-                }
-                if Some(key.as_str()) == start_after || !keep(&obj.value) {
-                    continue;
-                }
-                if limit.is_some_and(|l| items.len() >= l) {
-                    next_key = items.last().map(|o: &Arc<CachedObject>| o.key.clone());
-                    break;
-                }
-                items.push(obj.clone());
+                .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+                .take_while(|(k, _)| k.starts_with(prefix))
+                .map(|(_, o)| o);
+            let (items, next_key) = page_of(objects.clone(), limit, &keep);
+            let all: Option<Vec<Arc<CachedObject>>> =
+                next_key.is_some().then(|| objects.cloned().collect());
+            (
+                Page {
+                    items,
+                    revision: s.revision,
+                    next_key,
+                },
+                all,
+            )
+        })?;
+        if let Some(items) = all {
+            let mut snaps = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+            snaps.retain(|s| s.taken.elapsed() < SNAPSHOT_TTL);
+            if snaps.len() >= MAX_SNAPSHOTS {
+                snaps.pop_front();
             }
-            Page {
-                items,
-                revision: s.revision,
-                next_key,
-            }
+            snaps.push_back(Snapshot {
+                revision: page.revision,
+                prefix: prefix.to_string(),
+                items: Arc::new(items),
+                taken: std::time::Instant::now(),
+            });
+        }
+        Some(page)
+    }
+
+    /// The page after `start_after` of the snapshot taken at `revision` for `prefix`; None
+    /// if there is no such snapshot (expired, or taken by another server): the caller then
+    /// reads the store at that revision.
+    pub fn continue_page(
+        &self,
+        prefix: &str,
+        revision: Revision,
+        start_after: &str,
+        limit: Option<usize>,
+        keep: impl Fn(&Value) -> bool,
+    ) -> Option<Page> {
+        let items = {
+            let snaps = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+            snaps
+                .iter()
+                .find(|s| {
+                    s.revision == revision && s.prefix == prefix && s.taken.elapsed() < SNAPSHOT_TTL
+                })
+                .map(|s| s.items.clone())?
+        };
+        let from = items.partition_point(|o| o.key.as_str() <= start_after);
+        let (items, next_key) = page_of(items[from..].iter(), limit, &keep);
+        Some(Page {
+            items,
+            revision,
+            next_key,
         })
     }
 

@@ -266,7 +266,7 @@ pub async fn serve(
                     info.kind,
                     &[obj.typed(info)],
                     include,
-                    json!({"resourceVersion": obj.value.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)}),
+                    json!({"resourceVersion": obj.resource_version()}),
                     Timestamp::now(),
                 ),
             ),
@@ -276,7 +276,7 @@ pub async fn serve(
 
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(64);
     tokio::spawn(async move {
-        for obj in initial.iter().filter(|o| filter.matches(&o.value)) {
+        for obj in initial.iter().filter(|o| filter.matches(&o.view)) {
             if tx.send(Ok(encode("ADDED", obj))).await.is_err() {
                 return;
             }
@@ -336,10 +336,10 @@ pub async fn serve(
 /// The watch event type this watcher sees for a change, if any: an object entering the
 /// selection is ADDED, one leaving it DELETED.
 fn visible_change(ev: &CachedEvent, filter: &Filter) -> Option<&'static str> {
-    let now_in = filter.matches(&ev.object.value);
+    let now_in = filter.matches(&ev.object.view);
     match ev.kind {
         EventKind::Put => {
-            let was_in = ev.prev.as_ref().map(|p| filter.matches(&p.value));
+            let was_in = ev.prev.as_ref().map(|p| filter.matches(&p.view));
             match (was_in, now_in) {
                 (None, true) | (Some(false), true) => Some("ADDED"),
                 (Some(true), true) => Some("MODIFIED"),

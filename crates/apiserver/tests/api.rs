@@ -756,3 +756,43 @@ async fn hpa_and_events_are_served_in_each_version() {
     .await;
     assert_eq!(list["items"][0]["note"], "Started container c");
 }
+
+#[tokio::test]
+async fn paginated_lists_show_one_revision() {
+    let (_api, client, _dir) = server().await;
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(client.clone(), "default");
+    for i in 0..7 {
+        let cm = serde_json::from_value(json!({"metadata": {"name": format!("p{i}")}})).unwrap();
+        cms.create(&PostParams::default(), &cm).await.unwrap();
+    }
+    let mut names = Vec::new();
+    let mut revisions = Vec::new();
+    let mut params = ListParams::default().limit(2);
+    loop {
+        let page = cms.list(&params).await.unwrap();
+        revisions.push(page.metadata.resource_version.clone().unwrap());
+        names.extend(page.items.into_iter().filter_map(|c| c.metadata.name));
+        // Writes between pages are not seen by this list.
+        let cm = serde_json::from_value(json!({"metadata": {"name": format!("z{}", names.len())}}))
+            .unwrap();
+        cms.create(&PostParams::default(), &cm).await.unwrap();
+        match page.metadata.continue_ {
+            Some(c) if !c.is_empty() => params = params.continue_token(&c),
+            _ => break,
+        }
+    }
+    assert_eq!(names, (0..7).map(|i| format!("p{i}")).collect::<Vec<_>>());
+    assert!(
+        revisions.iter().all(|r| *r == revisions[0]),
+        "{revisions:?}"
+    );
+    // A token that does not parse is a 400.
+    match cms
+        .list(&ListParams::default().limit(2).continue_token("!!"))
+        .await
+    {
+        Err(kube::Error::Api(e)) => assert_eq!(e.code, 400),
+        other => panic!("expected BadRequest, got {other:?}"),
+    }
+}

@@ -41,6 +41,10 @@ pub struct EmbeddedOptions {
     pub watch_buffer: usize,
     /// How many writes may wait for the writer before callers are slowed down.
     pub write_queue: usize,
+    /// redb's page cache. The API server serves lists and watches from its own cache, so
+    /// the store's reads are mostly point reads: a small cache keeps memory flat as the
+    /// store grows (redb's default is 1 GiB).
+    pub cache_bytes: usize,
 }
 
 impl Default for EmbeddedOptions {
@@ -49,6 +53,7 @@ impl Default for EmbeddedOptions {
             max_value_size: 1_572_864,
             watch_buffer: 1024,
             write_queue: 4096,
+            cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -93,7 +98,9 @@ impl EmbeddedStore {
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Backend(format!("creating store directory {}: {e}", dir.display()))
         })?;
-        let db = Database::create(dir.join(DB_FILE))?;
+        let db = Database::builder()
+            .set_cache_size(options.cache_bytes)
+            .create(dir.join(DB_FILE))?;
         let txn = db.begin_write()?;
         let (revision, compacted) = writer::init(&txn)?;
         txn.commit()?;

@@ -23,7 +23,7 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// Most operations applied in one transaction.
 const MAX_BATCH: usize = 512;
 /// Most history records one compaction step examines, so it never holds the writer long.
-const COMPACT_STEP: usize = 1000;
+const COMPACT_STEP: usize = 256;
 
 pub(super) enum WriteRequest {
     Create {
