@@ -22,6 +22,28 @@ fn object_at<'a>(v: &'a mut Value, key: &str) -> Option<&'a mut Map<String, Valu
 }
 
 /// Applies the defaults of `kind` to `obj`.
+/// `stringData` is write-only: its entries go into `data` (base64), overriding keys there,
+/// and it is never stored or returned, as upstream's Secret conversion does.
+fn merge_string_data(secret: &mut serde_json::Map<String, Value>) {
+    use base64::Engine;
+    let Some(string_data) = secret.remove("stringData") else {
+        return;
+    };
+    let Some(entries) = string_data.as_object() else {
+        return;
+    };
+    if !secret.get("data").is_some_and(Value::is_object) {
+        secret.insert("data".into(), json!({}));
+    }
+    if let Some(data) = secret.get_mut("data").and_then(Value::as_object_mut) {
+        for (k, v) in entries {
+            let text = v.as_str().unwrap_or_default();
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+            data.insert(k.clone(), json!(encoded));
+        }
+    }
+}
+
 pub fn apply(kind: &str, obj: &mut Value) {
     match kind {
         "Pod" => {
@@ -75,6 +97,7 @@ pub fn apply(kind: &str, obj: &mut Value) {
         "Secret" => {
             if let Some(m) = obj.as_object_mut() {
                 default(m, "type", json!("Opaque"));
+                merge_string_data(m);
             }
         }
         "PersistentVolumeClaim" => {
@@ -410,8 +433,9 @@ fn role_binding(obj: &mut Value) {
             .is_empty()
         {
             match m.get("kind").and_then(Value::as_str) {
+                // The empty group is omitted when serialized (`omitempty`), as upstream.
                 Some("ServiceAccount") => {
-                    m.insert("apiGroup".into(), json!(""));
+                    m.remove("apiGroup");
                 }
                 Some("User") | Some("Group") => {
                     m.insert("apiGroup".into(), json!(GROUP));
@@ -844,7 +868,13 @@ mod tests {
         apply("RoleBinding", &mut rb);
         assert_eq!(rb["roleRef"]["apiGroup"], "rbac.authorization.k8s.io");
         assert_eq!(rb["subjects"][0]["apiGroup"], "rbac.authorization.k8s.io");
-        assert_eq!(rb["subjects"][1]["apiGroup"], "");
+        assert!(rb["subjects"][1].get("apiGroup").is_none());
+        let mut secret = json!({"data": {"user": "YWRtaW4=", "password": "b2xk"}, "stringData": {"password": "hunter2"}});
+        apply("Secret", &mut secret);
+        assert_eq!(
+            secret,
+            json!({"data": {"user": "YWRtaW4=", "password": "aHVudGVyMg=="}, "type": "Opaque"})
+        );
         let mut lr = json!({"spec": {"limits": [{"type": "Container", "max": {"cpu": "2"}, "min": {"memory": "1Mi"}}]}});
         apply("LimitRange", &mut lr);
         assert_eq!(lr["spec"]["limits"][0]["default"], json!({"cpu": "2"}));

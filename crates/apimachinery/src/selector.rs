@@ -314,6 +314,13 @@ impl FieldSelector {
             let f = r.field.as_str();
             if f != "metadata.name" && f != "metadata.namespace" && !supported.contains(&f) {
                 tracing::debug!(kind, api_version, field = f, "unsupported field selector");
+                // Kinds with their own field set say so; the rest use the generic
+                // metadata-only conversion and its wording.
+                if supported.is_empty() {
+                    return Err(format!(
+                        "\"{f}\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+                    ));
+                }
                 return Err(format!("field label not supported: {f}"));
             }
         }
@@ -418,6 +425,10 @@ mod tests {
             fs.check_supported("Pod", "v1", &["spec.nodeName"])
                 .unwrap_err(),
             "field label not supported: spec.bogus"
+        );
+        assert_eq!(
+            fs.check_supported("ConfigMap", "v1", &[]).unwrap_err(),
+            "\"spec.bogus\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
         );
     }
 

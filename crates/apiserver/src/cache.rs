@@ -413,6 +413,18 @@ impl WatchCache {
         self.subscribe(prefix, Some(from), false)
     }
 
+    /// The store compacted its history below `revision`: events older than that leave the
+    /// window too, so a watch from before the compaction gets 410 Gone (from the store)
+    /// just as it would without the cache.
+    pub fn compacted(&self, revision: Revision) {
+        let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let Some(s) = guard.as_mut() else { return };
+        while s.events.front().is_some_and(|e| e.revision < revision) {
+            s.events.pop_front();
+        }
+        s.window_from = s.window_from.max(revision - 1);
+    }
+
     fn load(&self, objects: BTreeMap<String, Arc<CachedObject>>, revision: Revision) {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
         *guard = Some(State {

@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use store::{Revision, Store};
+
+use crate::cache::WatchCache;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -46,8 +48,14 @@ impl Samples {
     }
 }
 
-/// Runs until `shutdown`; `retention` zero disables compaction.
-pub async fn run(store: Arc<dyn Store>, retention: Duration, shutdown: CancellationToken) {
+/// Runs until `shutdown`; `retention` zero disables compaction. The watch cache forgets
+/// the events each compaction removes from the store.
+pub async fn run(
+    store: Arc<dyn Store>,
+    cache: Arc<WatchCache>,
+    retention: Duration,
+    shutdown: CancellationToken,
+) {
     if retention.is_zero() {
         return;
     }
@@ -67,6 +75,7 @@ pub async fn run(store: Arc<dyn Store>, retention: Duration, shutdown: Cancellat
             match store.compact(rev).await {
                 Ok(()) => {
                     compacted = rev;
+                    cache.compacted(rev);
                     tracing::debug!(rev, "compacted");
                 }
                 Err(e) => tracing::warn!(%e, rev, "compaction failed"),

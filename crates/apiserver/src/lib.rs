@@ -96,6 +96,7 @@ impl ApiServer {
         self.cache.ensure_started(&self.store);
         tokio::spawn(compactor::run(
             self.store.clone(),
+            self.cache.clone(),
             self.config.compaction_interval,
             shutdown.clone(),
         ));

@@ -541,13 +541,25 @@ fn prepare_for_create(kind: &str, obj: &mut Value) {
         "Namespace" => {
             m.insert("status".into(), json!({"phase": "Active"}));
         }
-        "Deployment"
-        | "ReplicaSet"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "Job"
-        | "CronJob"
-        | "ReplicationController" => {
+        // Upstream's zero-valued statuses: fields without `omitempty` are serialized even
+        // when zero (clients such as the Python client require them).
+        "ReplicaSet" | "ReplicationController" => {
+            m.insert("status".into(), json!({"replicas": 0}));
+        }
+        "StatefulSet" => {
+            m.insert(
+                "status".into(),
+                json!({"replicas": 0, "availableReplicas": 0}),
+            );
+        }
+        "DaemonSet" => {
+            m.insert(
+                "status".into(),
+                json!({"currentNumberScheduled": 0, "numberMisscheduled": 0,
+                       "desiredNumberScheduled": 0, "numberReady": 0}),
+            );
+        }
+        "Deployment" | "Job" | "CronJob" => {
             m.insert("status".into(), json!({}));
         }
         "Service" => {

@@ -26,9 +26,13 @@ fn config() -> ApiServerConfig {
 }
 
 async fn server() -> (Arc<ApiServer>, kube::Client, tempfile::TempDir) {
+    server_with(config()).await
+}
+
+async fn server_with(config: ApiServerConfig) -> (Arc<ApiServer>, kube::Client, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = store::embedded::EmbeddedStore::open(dir.path()).unwrap();
-    let api = ApiServer::new(store, config()).unwrap();
+    let api = ApiServer::new(store, config).unwrap();
     api.bootstrap(CancellationToken::new()).await;
     let client = api.client(UserInfo::new("system:admin", &["system:masters"]));
     // Ready means the watch cache has loaded: lists and watches are then served from it.
@@ -794,5 +798,72 @@ async fn paginated_lists_show_one_revision() {
     {
         Err(kube::Error::Api(e)) => assert_eq!(e.code, 400),
         other => panic!("expected BadRequest, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn watches_from_before_a_compaction_get_410() {
+    let (_api, client, _dir) = server_with(ApiServerConfig {
+        compaction_interval: std::time::Duration::from_secs(1),
+        ..config()
+    })
+    .await;
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(client.clone(), "default");
+    let first = cms
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "old"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let rv = first.metadata.resource_version.unwrap();
+    // Resuming from a recent version works (served from the cache's window).
+    let mut stream = Box::pin(
+        cms.watch(&WatchParams::default().timeout(1), &rv)
+            .await
+            .unwrap(),
+    );
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "new"}})).unwrap(),
+    )
+    .await
+    .unwrap();
+    match stream.try_next().await.unwrap() {
+        Some(WatchEvent::Added(cm)) => assert_eq!(cm.metadata.name.as_deref(), Some("new")),
+        other => panic!("expected ADDED, got {other:?}"),
+    }
+    drop(stream);
+    // Once history older than the retention is compacted, the same version is gone.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let mut stream = Box::pin(
+            cms.watch(&WatchParams::default().timeout(1), &rv)
+                .await
+                .unwrap(),
+        );
+        let first_event = stream.try_next().await.unwrap();
+        if let Some(WatchEvent::Error(e)) = first_event {
+            assert_eq!((e.code, e.reason.as_str()), (410, "Expired"));
+            assert!(
+                e.message.starts_with("too old resource version"),
+                "{}",
+                e.message
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never compacted: {first_event:?}"
+        );
+        // Keep writing so the compactor has newer revisions to compact to.
+        cms.create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"generateName": "tick-"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }

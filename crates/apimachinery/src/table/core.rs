@@ -713,6 +713,7 @@ pub(super) fn component_status(o: &Value, _now: Timestamp) -> Vec<Value> {
 
 pub(super) const RESOURCE_QUOTA: &[Col] = &[
     Col::name(),
+    Col::age(),
     Col::new(
         "Request",
         "string",
@@ -723,7 +724,6 @@ pub(super) const RESOURCE_QUOTA: &[Col] = &[
         "string",
         "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.",
     ),
-    Col::age(),
 ];
 
 pub(super) fn resource_quota(o: &Value, now: Timestamp) -> Vec<Value> {
@@ -745,9 +745,9 @@ pub(super) fn resource_quota(o: &Value, now: Timestamp) -> Vec<Value> {
     }
     vec![
         json!(name(o)),
+        json!(age(o, now)),
         json!(requests.join(", ")),
         json!(limits.join(", ")),
-        json!(age(o, now)),
     ]
 }
 
@@ -1102,9 +1102,9 @@ mod tests {
             row("ResourceQuota", rq),
             [
                 json!("quota"),
+                json!("10m"),
                 json!("pods: 3/10, requests.cpu: 500m/1"),
-                json!("limits.cpu: 1/2, limits.memory: 0/2Gi"),
-                json!("10m")
+                json!("limits.cpu: 1/2, limits.memory: 0/2Gi")
             ]
         );
     }
