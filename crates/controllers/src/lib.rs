@@ -10,8 +10,10 @@ mod namespace;
 mod nodeipam;
 mod podutil;
 mod replicaset;
+mod rootcacert;
 mod runtime;
 mod selector;
+mod serviceaccount;
 mod servicelb;
 mod time;
 
@@ -26,6 +28,9 @@ pub struct ControllersConfig {
     pub cluster_cidr: ipnet::IpNet,
     /// Prefix length of each node's range, e.g. 24.
     pub node_cidr_mask: u8,
+    /// The cluster CA bundle (PEM) that the root CA publisher puts into every namespace's
+    /// `kube-root-ca.crt` ConfigMap; `None` disables the publisher.
+    pub root_ca_pem: Option<String>,
 }
 
 impl Default for ControllersConfig {
@@ -35,6 +40,7 @@ impl Default for ControllersConfig {
                 ipnet::Ipv4Net::new(std::net::Ipv4Addr::new(10, 42, 0, 0), 16).unwrap_or_default(),
             ),
             node_cidr_mask: 24,
+            root_ca_pem: None,
         }
     }
 }
@@ -63,7 +69,14 @@ pub async fn run(
         nodeipam::run(client.clone(), config.clone(), shutdown.clone()),
         servicelb::run(client.clone(), shutdown.clone()),
         namespace::run(client.clone(), shutdown.clone()),
+        serviceaccount::run(client.clone(), shutdown.clone()),
+        async {
+            match config.root_ca_pem.clone() {
+                Some(pem) => rootcacert::run(client.clone(), pem, shutdown.clone()).await,
+                None => Ok(()),
+            }
+        },
     );
-    let (a, b, c, d, e, f, g) = results;
-    a.and(b).and(c).and(d).and(e).and(f).and(g)
+    let (a, b, c, d, e, f, g, h, i) = results;
+    a.and(b).and(c).and(d).and(e).and(f).and(g).and(h).and(i)
 }

@@ -68,3 +68,79 @@ where
         r = store.wait_until_ready() => r.is_ok(),
     }
 }
+
+/// Whether a create failed only because its namespace is being terminated (a 403 whose
+/// details carry the `NamespaceTerminating` cause); such a failure is expected and final.
+pub fn is_namespace_terminating(err: &kube::Error) -> bool {
+    matches!(err, kube::Error::Api(status)
+        if status.code == 403
+            && status
+                .details
+                .as_ref()
+                .is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating")))
+}
+
+/// Whether a namespace should hold per-namespace defaults: it is not being deleted and its
+/// phase is not Terminating (a missing phase counts as Active, as the server sets it on create).
+pub fn namespace_is_active(ns: &k8s_openapi::api::core::v1::Namespace) -> bool {
+    ns.metadata.deletion_timestamp.is_none()
+        && ns.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Terminating")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{Namespace, NamespaceStatus};
+
+    fn ns(phase: Option<&str>, deleting: bool) -> Namespace {
+        Namespace {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some("n".into()),
+                deletion_timestamp: deleting.then(|| crate::time::from_chrono(chrono::Utc::now())),
+                ..Default::default()
+            },
+            spec: None,
+            status: phase.map(|p| NamespaceStatus {
+                phase: Some(p.into()),
+                ..Default::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn only_live_non_terminating_namespaces_are_active() {
+        assert!(namespace_is_active(&ns(Some("Active"), false)));
+        assert!(namespace_is_active(&ns(None, false)));
+        assert!(!namespace_is_active(&ns(Some("Terminating"), false)));
+        assert!(!namespace_is_active(&ns(Some("Active"), true)));
+    }
+
+    fn api_error(code: u16, cause: Option<&str>) -> kube::Error {
+        let causes: Vec<_> = cause
+            .into_iter()
+            .map(|r| serde_json::json!({"reason": r}))
+            .collect();
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure",
+            "code": code,
+            "reason": "Forbidden",
+            "message": "m",
+            "details": {"causes": causes},
+        }))
+        .expect("status");
+        kube::Error::Api(status.boxed())
+    }
+
+    #[test]
+    fn namespace_terminating_is_recognised_by_its_cause() {
+        assert!(is_namespace_terminating(&api_error(
+            403,
+            Some("NamespaceTerminating")
+        )));
+        assert!(!is_namespace_terminating(&api_error(403, None)));
+        assert!(!is_namespace_terminating(&api_error(
+            409,
+            Some("NamespaceTerminating")
+        )));
+    }
+}

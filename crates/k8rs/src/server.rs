@@ -166,6 +166,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
                 controllers::ControllersConfig {
                     cluster_cidr: args.cluster_cidr,
                     node_cidr_mask: 24,
+                    root_ca_pem: Some(ca.cert_pem().to_string()),
                 },
                 shutdown.clone(),
             ),
