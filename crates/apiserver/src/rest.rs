@@ -1138,7 +1138,12 @@ pub async fn delete(
     if !deleted {
         return Ok(response::json(StatusCode::ACCEPTED, &obj));
     }
-    if r.info.kind == "Pod" {
+    // Upstream's registries for these kinds answer a delete with the deleted object
+    // (`ReturnDeletedObject`); the rest answer with a Success status.
+    if matches!(
+        r.info.kind,
+        "Pod" | "Service" | "ServiceAccount" | "StorageClass"
+    ) {
         return Ok(response::ok(&obj));
     }
     Ok(response::ok(&success_status(

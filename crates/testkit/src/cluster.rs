@@ -32,6 +32,15 @@ pub struct ClusterOptions {
     pub node_ip: String,
     /// Upper bound for the kubeconfig to appear and the node to become Ready.
     pub startup_timeout: Duration,
+    /// Control plane only (`--disable-agent`): no containerd, kubelet or proxy; the
+    /// cluster is ready once the API serves the `default` namespace.
+    pub disable_agent: bool,
+    /// `--bind-address` of the API server (default: the server's own default).
+    pub bind_address: Option<String>,
+    /// More `k8rs server` flags, appended as given.
+    pub extra_args: Vec<String>,
+    /// Prefix of the data dir's name under /tmp.
+    pub data_dir_prefix: String,
 }
 
 impl Default for ClusterOptions {
@@ -43,6 +52,10 @@ impl Default for ClusterOptions {
             node_name: "e2e-node".into(),
             node_ip: "127.0.0.2".into(),
             startup_timeout: Duration::from_secs(120),
+            disable_agent: false,
+            bind_address: None,
+            extra_args: Vec::new(),
+            data_dir_prefix: "k8rs-e2e-".into(),
         }
     }
 }
@@ -59,6 +72,8 @@ pub struct Cluster {
     kubelet_port: u16,
     /// Keep the data dir after `stop` (set after failures, for post-mortems).
     keep_data_dir: bool,
+    /// No node agent: readiness is the API answering, not a Ready node.
+    control_plane_only: bool,
 }
 
 /// The default k8rs binary: `$K8RS_BIN` or the workspace's debug build.
@@ -105,7 +120,7 @@ impl Cluster {
         // A short path: containerd's sockets live below it and unix socket paths are
         // limited to 108 bytes.
         let data_dir = tempfile::Builder::new()
-            .prefix("k8rs-e2e-")
+            .prefix(&opts.data_dir_prefix)
             .tempdir_in("/tmp")
             .map_err(|e| Error::io("creating the data dir under /tmp", e))?
             .keep();
@@ -130,14 +145,26 @@ impl Cluster {
         let log_err = log
             .try_clone()
             .map_err(|e| Error::io(format!("opening {}", log_path.display()), e))?;
-        let child = Command::new(&bin)
+        let mut command = Command::new(&bin);
+        command
             .arg("server")
             .arg("--data-dir")
             .arg(&data_dir)
             .args(["--https-port", &https_port.to_string()])
             .args(["--node-ip", &opts.node_ip])
             .args(["--node-name", &opts.node_name])
-            .args(["--kubelet-port", &kubelet_port.to_string()])
+            .args(["--kubelet-port", &kubelet_port.to_string()]);
+        if opts.disable_agent {
+            command
+                .arg("--disable-agent")
+                .arg("--write-kubeconfig")
+                .arg(data_dir.join("kubeconfig.yaml"));
+        }
+        if let Some(addr) = &opts.bind_address {
+            command.args(["--bind-address", addr]);
+        }
+        let child = command
+            .args(&opts.extra_args)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)
@@ -152,6 +179,7 @@ impl Cluster {
             https_port,
             kubelet_port,
             keep_data_dir: std::env::var_os("K8RS_E2E_KEEP").is_some(),
+            control_plane_only: opts.disable_agent,
         };
         if let Err(e) = cluster.wait_until_ready(opts.startup_timeout) {
             eprintln!("{}", cluster.log_tail(200));
@@ -172,6 +200,12 @@ impl Cluster {
         })?;
         let kubectl = self.kubectl("1.33")?;
         let remaining = deadline.saturating_duration_since(Instant::now());
+        if self.control_plane_only {
+            return crate::wait::wait_for("the default namespace", remaining, || {
+                self.ensure_running()?;
+                Ok::<_, Error>(kubectl.json(&["get", "ns", "default"]).ok().map(|_| ()))
+            });
+        }
         let node = self.node_name.clone();
         crate::wait::wait_for(&format!("node {node} to be Ready"), remaining, || {
             self.ensure_running()?;

@@ -7,6 +7,7 @@ pub mod error;
 pub mod host;
 pub mod http;
 pub mod images;
+pub mod known_failures;
 pub mod kubectl;
 pub mod oci;
 pub mod pods;
