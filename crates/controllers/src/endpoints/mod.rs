@@ -171,8 +171,14 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Ctx>) -> Result<Action, Error> {
             }
         }
     }
-    Ok(Action::await_change())
+    // The trigger (this controller's pod watch) and the pod cache read above are separate
+    // watches: a trigger can run before the cache has the change it announces, and then
+    // nothing triggers again. Looking again shortly after makes the slices converge.
+    Ok(Action::requeue(RESYNC))
 }
+
+/// How soon a Service is reconciled again without a change.
+const RESYNC: Duration = Duration::from_secs(10);
 
 /// Upstream's endpoints controller deletes the Endpoints object when its Service goes.
 async fn delete_endpoints_of_deleted_services(client: kube::Client, shutdown: CancellationToken) {

@@ -125,7 +125,9 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Ctx>) -> Result<Action, Error> 
             u64::try_from(spec.min_ready_seconds.unwrap_or(0)).unwrap_or(1),
         )));
     }
-    Ok(Action::await_change())
+    // The owned-pod trigger and the pod cache are separate watches (the trigger may come
+    // before the cache has the change), so look again later for status to converge.
+    Ok(Action::requeue(Duration::from_secs(10)))
 }
 
 async fn adopt(api: &Api<Pod>, rs: &ReplicaSet, pod: &Pod) -> Result<(), Error> {
