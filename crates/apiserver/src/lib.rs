@@ -53,6 +53,24 @@ pub struct ApiServerConfig {
     pub event_ttl: std::time::Duration,
 }
 
+/// The k3s-like defaults `k8rs server` also uses: Service range 10.43.0.0/16, NodePorts
+/// 30000-32767, advertised on 127.0.0.1:6443, 5 minutes of history, 1 hour event TTL.
+impl Default for ApiServerConfig {
+    fn default() -> Self {
+        ApiServerConfig {
+            service_cidr: IpNet::V4(
+                ipnet::Ipv4Net::new(std::net::Ipv4Addr::new(10, 43, 0, 0), 16).unwrap_or_default(),
+            ),
+            node_port_range: (30000, 32767),
+            advertise_address: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            secure_port: 6443,
+            kubelet_client: KubeletClientConfig::default(),
+            compaction_interval: compactor::DEFAULT_INTERVAL,
+            event_ttl: event_ttl::DEFAULT_TTL,
+        }
+    }
+}
+
 pub use bootstrap::first_service_ip;
 pub use compactor::DEFAULT_INTERVAL as DEFAULT_COMPACTION_INTERVAL;
 pub use event_ttl::DEFAULT_TTL as DEFAULT_EVENT_TTL;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use apiserver::{ApiServer, ApiServerConfig, KubeletClientConfig, UserInfo};
+use apiserver::{ApiServer, ApiServerConfig, UserInfo};
 use futures::TryStreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Pod, Service};
@@ -14,15 +14,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 fn config() -> ApiServerConfig {
-    ApiServerConfig {
-        service_cidr: "10.43.0.0/16".parse().unwrap(),
-        node_port_range: (30000, 32767),
-        advertise_address: "127.0.0.1".parse().unwrap(),
-        secure_port: 6443,
-        kubelet_client: KubeletClientConfig::default(),
-        compaction_interval: apiserver::DEFAULT_COMPACTION_INTERVAL,
-        event_ttl: apiserver::DEFAULT_EVENT_TTL,
-    }
+    ApiServerConfig::default()
 }
 
 async fn server() -> (Arc<ApiServer>, kube::Client, tempfile::TempDir) {

@@ -1,73 +1,16 @@
 //! The namespace controller and the garbage collector against a real API server (embedded
 //! store, in-process transport), with every controller running as in `k8rs server`.
 
-use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
-
-use apiserver::{ApiServer, ApiServerConfig, KubeletClientConfig, UserInfo};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
-struct Cluster {
-    client: kube::Client,
-    shutdown: CancellationToken,
-    _api: Arc<ApiServer>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
+mod common;
+use common::{Cluster, eventually};
 
 async fn cluster() -> Cluster {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = store::embedded::EmbeddedStore::open(dir.path()).expect("store");
-    let config = ApiServerConfig {
-        service_cidr: "10.43.0.0/16".parse().expect("cidr"),
-        node_port_range: (30000, 32767),
-        advertise_address: "127.0.0.1".parse().expect("ip"),
-        secure_port: 6443,
-        kubelet_client: KubeletClientConfig::default(),
-        compaction_interval: apiserver::DEFAULT_COMPACTION_INTERVAL,
-        event_ttl: apiserver::DEFAULT_EVENT_TTL,
-    };
-    let api = ApiServer::new(store, config).expect("api server");
-    let shutdown = CancellationToken::new();
-    api.bootstrap(shutdown.clone()).await;
-    let client = api.client(UserInfo::new("system:admin", &["system:masters"]));
-    tokio::spawn(controllers::run(
-        client.clone(),
-        controllers::ControllersConfig::default(),
-        shutdown.clone(),
-    ));
-    Cluster {
-        client,
-        shutdown,
-        _api: api,
-        _dir: dir,
-    }
-}
-
-/// Polls `check` until it holds, failing the test after a generous deadline.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::cluster(controllers::ControllersConfig::default()).await
 }
 
 fn configmap(name: &str, owner: Option<(&ConfigMap, bool)>) -> ConfigMap {

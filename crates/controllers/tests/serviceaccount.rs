@@ -1,79 +1,23 @@
 //! The ServiceAccount controller and the root CA publisher against a real API server
 //! (embedded store, in-process transport), with every controller running as in `k8rs server`.
 
-use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
-
-use apiserver::{ApiServer, ApiServerConfig, KubeletClientConfig, UserInfo};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
+
+mod common;
+use common::{Cluster, eventually};
+
+async fn cluster() -> Cluster {
+    common::cluster(controllers::ControllersConfig {
+        root_ca_pem: Some(CA_PEM.to_string()),
+        ..Default::default()
+    })
+    .await
+}
 
 const CA_PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEw\n-----END CERTIFICATE-----\n";
 const DESCRIPTION: &str = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.";
-
-struct Cluster {
-    client: kube::Client,
-    shutdown: CancellationToken,
-    _api: Arc<ApiServer>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-async fn cluster() -> Cluster {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = store::embedded::EmbeddedStore::open(dir.path()).expect("store");
-    let config = ApiServerConfig {
-        service_cidr: "10.43.0.0/16".parse().expect("cidr"),
-        node_port_range: (30000, 32767),
-        advertise_address: "127.0.0.1".parse().expect("ip"),
-        secure_port: 6443,
-        kubelet_client: KubeletClientConfig::default(),
-        compaction_interval: apiserver::DEFAULT_COMPACTION_INTERVAL,
-        event_ttl: apiserver::DEFAULT_EVENT_TTL,
-    };
-    let api = ApiServer::new(store, config).expect("api server");
-    let shutdown = CancellationToken::new();
-    api.bootstrap(shutdown.clone()).await;
-    let client = api.client(UserInfo::new("system:admin", &["system:masters"]));
-    tokio::spawn(controllers::run(
-        client.clone(),
-        controllers::ControllersConfig {
-            root_ca_pem: Some(CA_PEM.to_string()),
-            ..Default::default()
-        },
-        shutdown.clone(),
-    ));
-    Cluster {
-        client,
-        shutdown,
-        _api: api,
-        _dir: dir,
-    }
-}
-
-/// Polls `check` until it holds, failing the test after a generous deadline.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn create_namespace(client: &kube::Client, name: &str) {
     let ns: Namespace =
