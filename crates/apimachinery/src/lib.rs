@@ -13,3 +13,6 @@ pub mod table;
 pub mod typed;
 pub mod validate;
 pub mod validation;
+pub mod fieldmanager;
+pub mod openapi;
+pub mod strategic;

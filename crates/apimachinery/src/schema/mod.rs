@@ -112,6 +112,25 @@ pub fn all() -> impl Iterator<Item = (&'static str, &'static str, &'static Exten
         .map(|((d, p), e)| (d.as_str(), p.as_str(), e))
 }
 
+/// The OpenAPI definition name of a built-in kind: `io.k8s.api.apps.v1.Deployment` for
+/// (`apps`, `v1`, `Deployment`). Definition names use the group's first label (`rbac` for
+/// `rbac.authorization.k8s.io`, `core` for the core group); apiextensions lives apart.
+pub fn definition_name(group: &str, version: &str, kind: &str) -> String {
+    match group {
+        "" => format!("io.k8s.api.core.{version}.{kind}"),
+        "apiextensions.k8s.io" => {
+            format!("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.{version}.{kind}")
+        }
+        "apiregistration.k8s.io" => {
+            format!("io.k8s.kube-aggregator.pkg.apis.apiregistration.{version}.{kind}")
+        }
+        _ => {
+            let first = group.split('.').next().unwrap_or(group);
+            format!("io.k8s.api.{first}.{version}.{kind}")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +157,20 @@ mod tests {
             (labels.shape.as_deref(), labels.reference.as_deref()),
             (Some("map"), None)
         );
+    }
+
+    #[test]
+    fn definition_names_of_kinds() {
+        for (g, v, k) in [
+            ("", "v1", "Pod"),
+            ("apps", "v1", "Deployment"),
+            ("rbac.authorization.k8s.io", "v1", "Role"),
+            ("networking.k8s.io", "v1", "Ingress"),
+            ("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
+        ] {
+            let def = definition_name(g, v, k);
+            assert!(property(&def, "metadata").is_some(), "{def}");
+        }
     }
 
     #[test]
