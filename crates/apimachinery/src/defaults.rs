@@ -46,6 +46,7 @@ fn merge_string_data(secret: &mut serde_json::Map<String, Value>) {
 
 pub fn apply(kind: &str, obj: &mut Value) {
     match kind {
+        "CustomResourceDefinition" => crate::crd::definition::apply_defaults(obj),
         "Pod" => {
             if let Some(spec) = obj.get_mut("spec") {
                 pod_spec(spec);

@@ -3,7 +3,7 @@
 //! storage key prefix).
 
 /// One served resource (one group-version-resource).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ResourceInfo {
     /// API group; "" for the core group.
     pub group: &'static str,
@@ -21,6 +21,8 @@ pub struct ResourceInfo {
     pub storage: &'static str,
     /// Whether the verbs are limited to `create` (review-style and binding resources).
     pub create_only: bool,
+    /// Defined by a CustomResourceDefinition (served from its schema, not a built-in type).
+    pub custom: bool,
 }
 
 impl ResourceInfo {
@@ -91,7 +93,7 @@ macro_rules! res {
         ResourceInfo {
             group: $group, version: $version, kind: $kind, plural: $plural, singular: $singular,
             namespaced: $ns, short_names: &[$($short),*], categories: &[$($cat),*],
-            subresources: &[$($sub),*], storage: $storage, create_only: false,
+            subresources: &[$($sub),*], storage: $storage, create_only: false, custom: false,
         }
     };
 }
@@ -111,6 +113,7 @@ macro_rules! create_only {
             subresources: &[],
             storage: $plural,
             create_only: true,
+            custom: false,
         }
     };
 }
@@ -237,10 +240,18 @@ pub static RESOURCES: &[ResourceInfo] = &[
     ),
 ];
 
+/// Every served resource: the built-in ones, then those of CustomResourceDefinitions.
+pub fn all() -> impl Iterator<Item = &'static ResourceInfo> {
+    let custom = custom::snapshot();
+    RESOURCES
+        .iter()
+        .chain((0..custom.len()).map(move |i| custom[i]))
+}
+
 /// The groups in discovery order (core first), with their versions (preferred first).
 pub fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
     let mut out: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
-    for r in RESOURCES {
+    for r in all() {
         match out.iter_mut().find(|(g, _)| *g == r.group) {
             Some((_, versions)) => {
                 if !versions.contains(&r.version) {
@@ -258,24 +269,94 @@ pub fn resources_of<'a>(
     group: &'a str,
     version: &'a str,
 ) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
-    RESOURCES
-        .iter()
-        .filter(move |r| r.group == group && r.version == version)
+    all().filter(move |r| r.group == group && r.version == version)
 }
 
 /// Looks up a resource by group, version and plural name.
 pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceInfo> {
-    RESOURCES
-        .iter()
-        .find(|r| r.group == group && r.version == version && r.plural == plural)
+    all().find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// Looks up a resource by apiVersion (`v1`, `apps/v1`) and kind.
 pub fn lookup_kind(api_version: &str, kind: &str) -> Option<&'static ResourceInfo> {
     let (group, version) = split_api_version(api_version);
-    RESOURCES
-        .iter()
-        .find(|r| r.group == group && r.version == version && r.kind == kind)
+    all().find(|r| r.group == group && r.version == version && r.kind == kind)
+}
+
+/// The resources CustomResourceDefinitions add. Each API server sets its own (it owns
+/// an id); lookups see the union, so several servers in one process (tests) each serve
+/// theirs. Entries are interned: a definition seen again reuses its `&'static` entry, so
+/// memory grows only with distinct definitions, not with updates.
+pub mod custom {
+    use std::collections::{BTreeMap, HashSet};
+    use std::sync::{Arc, LazyLock, Mutex, RwLock};
+
+    use super::ResourceInfo;
+
+    static SETS: LazyLock<RwLock<BTreeMap<u64, Vec<&'static ResourceInfo>>>> =
+        LazyLock::new(Default::default);
+    static UNION: LazyLock<RwLock<Arc<Vec<&'static ResourceInfo>>>> =
+        LazyLock::new(Default::default);
+    static STRINGS: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Default::default);
+    static SLICES: LazyLock<Mutex<HashSet<&'static [&'static str]>>> =
+        LazyLock::new(Default::default);
+    static INFOS: LazyLock<Mutex<HashSet<&'static ResourceInfo>>> = LazyLock::new(Default::default);
+
+    /// A string that lives as long as the process, shared by every caller asking for it.
+    pub fn intern(s: &str) -> &'static str {
+        let mut set = STRINGS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = set.get(s) {
+            return found;
+        }
+        let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
+        set.insert(leaked);
+        leaked
+    }
+
+    /// A list of strings that lives as long as the process (interned like [`intern`]).
+    pub fn intern_list(items: &[String]) -> &'static [&'static str] {
+        let items: Vec<&'static str> = items.iter().map(|s| intern(s)).collect();
+        let mut set = SLICES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = set.get(items.as_slice()) {
+            return found;
+        }
+        let leaked: &'static [&'static str] = Box::leak(items.into_boxed_slice());
+        set.insert(leaked);
+        leaked
+    }
+
+    fn intern_info(info: ResourceInfo) -> &'static ResourceInfo {
+        let mut set = INFOS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = set.get(&info) {
+            return found;
+        }
+        let leaked: &'static ResourceInfo = Box::leak(Box::new(info));
+        set.insert(leaked);
+        leaked
+    }
+
+    /// Replaces the custom resources server `owner` serves; returns their entries.
+    pub fn set(owner: u64, resources: Vec<ResourceInfo>) -> Vec<&'static ResourceInfo> {
+        let entries: Vec<&'static ResourceInfo> = resources.into_iter().map(intern_info).collect();
+        let mut sets = SETS.write().unwrap_or_else(|e| e.into_inner());
+        if entries.is_empty() {
+            sets.remove(&owner);
+        } else {
+            sets.insert(owner, entries.clone());
+        }
+        let mut union: Vec<&'static ResourceInfo> = Vec::new();
+        for r in sets.values().flatten() {
+            if !union.contains(r) {
+                union.push(r);
+            }
+        }
+        *UNION.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(union);
+        entries
+    }
+
+    pub(super) fn snapshot() -> Arc<Vec<&'static ResourceInfo>> {
+        UNION.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// Splits `apps/v1` into (`apps`, `v1`) and `v1` into (``, `v1`).

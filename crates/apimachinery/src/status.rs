@@ -177,6 +177,19 @@ impl ApiError {
         e
     }
 
+    /// A server-side apply conflict: 409 `Conflict` whose `details` carry only the causes
+    /// (`FieldManagerConflict`, one per conflicting field), as upstream.
+    pub fn apply_conflict(message: impl Into<String>, causes: Vec<Cause>) -> Self {
+        let mut e = ApiError::new(409, "Conflict", message);
+        e.details = Some(json!({
+            "causes": causes
+                .iter()
+                .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+                .collect::<Vec<_>>(),
+        }));
+        e
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(400, "BadRequest", message)
     }

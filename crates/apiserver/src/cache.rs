@@ -53,8 +53,9 @@ pub struct CachedObject {
     pub view: Value,
 }
 
-/// The selector-relevant part of an object.
-fn selector_view(obj: &Value) -> Value {
+/// The selector-relevant part of an object: metadata selectors read, and the value of
+/// each field selector the kind supports, already as the string selectors compare.
+pub fn selector_view(obj: &Value) -> Value {
     let meta = obj.get("metadata");
     let mut view = json!({"metadata": {}});
     for f in ["name", "namespace", "labels", "resourceVersion"] {
@@ -63,31 +64,13 @@ fn selector_view(obj: &Value) -> Value {
         }
     }
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let extra: &[&str] = if kind == "Event" {
-        &["source.component"]
-    } else {
-        &[]
-    };
-    for field in crate::rest::supported_fields(kind).iter().chain(extra) {
-        let mut src = obj;
-        let mut found = true;
-        for part in field.split('.') {
-            match src.get(part) {
-                Some(v) => src = v,
-                None => {
-                    found = false;
-                    break;
-                }
-            }
-        }
-        if !found {
-            continue;
-        }
+    for field in crate::rest::supported_fields(kind) {
+        let value = crate::rest::selectable_value(kind, field, obj);
         let mut dst = &mut view;
         let parts: Vec<&str> = field.split('.').collect();
         for (i, part) in parts.iter().enumerate() {
             if i + 1 == parts.len() {
-                dst[*part] = src.clone();
+                dst[*part] = Value::String(value.clone());
             } else {
                 if !dst.get(*part).is_some_and(Value::is_object) {
                     dst[*part] = json!({});
@@ -139,6 +122,13 @@ impl CachedObject {
                 None
             }
         }
+    }
+
+    /// The same object as of a later revision (a delete's), resourceVersion updated.
+    fn at_revision(&self, revision: Revision) -> Arc<CachedObject> {
+        let mut v: Value = serde_json::from_slice(&self.json).unwrap_or_default();
+        crate::object::set_resource_version(&mut v, revision);
+        CachedObject::new(self.key.clone(), v)
     }
 
     /// The resourceVersion, as served.
@@ -446,6 +436,15 @@ impl WatchCache {
         let Some(s) = guard.as_mut() else { return };
         s.revision = s.revision.max(ev.revision);
         let revision = s.revision;
+        // A delete whose old value the store could not supply (etcd after compaction of
+        // prev_kv) is still a delete: watchers get the last state the cache has.
+        let object = object.or_else(|| match ev.kind {
+            EventKind::Delete => s
+                .objects
+                .get(&ev.kv.key)
+                .map(|cached| cached.at_revision(ev.revision)),
+            EventKind::Put => None,
+        });
         let Some(object) = object else {
             s.objects.remove(&ev.kv.key);
             drop(guard);
@@ -465,7 +464,9 @@ impl WatchCache {
         s.events.push_back(event.clone());
         while s.events.len() > EVENT_WINDOW {
             if let Some(old) = s.events.pop_front() {
-                s.window_from = old.revision;
+                // Never below a compaction point already recorded (the cache may apply
+                // events the store has since compacted).
+                s.window_from = s.window_from.max(old.revision);
             }
         }
         // No receivers is fine: nobody is watching.

@@ -48,8 +48,14 @@ pub fn check(
     duplicates: &[String],
 ) -> Result<(Value, Vec<String>), ApiError> {
     let mode = mode(ctx)?;
-    let decoded = typed::prune_unknown(info.group, info.version, info.kind, &obj)
-        .map_err(|e| ApiError::bad_request(typed::decode_error(info.kind, info.version, &e)))?;
+    let decoded = if info.custom {
+        let mut obj = obj.clone();
+        let unknown = crate::crd::prune(info, &mut obj);
+        Some((obj, unknown))
+    } else {
+        typed::prune_unknown(info.group, info.version, info.kind, &obj)
+            .map_err(|e| ApiError::bad_request(typed::decode_error(info.kind, info.version, &e)))?
+    };
     let (pruned, unknown) = match decoded {
         Some((pruned, unknown)) => (pruned, unknown),
         None => (obj, Vec::new()),

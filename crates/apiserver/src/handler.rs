@@ -30,6 +30,8 @@ pub struct Ctx {
     pub query: HashMap<String, String>,
     pub accept: String,
     pub content_type: String,
+    /// The client's User-Agent (the default field manager is named after it).
+    pub user_agent: String,
     /// Warnings for the client, sent as `Warning: 299 - "..."` headers.
     pub warnings: std::sync::Mutex<Vec<String>>,
 }
@@ -121,10 +123,15 @@ async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request) -> Response {
         query,
         accept: header_str(req.headers(), header::ACCEPT),
         content_type: header_str(req.headers(), header::CONTENT_TYPE),
+        user_agent: header_str(req.headers(), header::USER_AGENT),
         warnings: Default::default(),
     };
     let target = match parse_path(&path) {
         Ok(t) => t,
+        Err(_) if path == "/openapi/v2" || path == "/openapi/v2/" => {
+            let if_none_match = header_str(req.headers(), header::IF_NONE_MATCH);
+            return crate::openapi::v2(&ctx.accept, &if_none_match);
+        }
         Err(_) if path == "/openapi/v3" || path == "/openapi/v3/" => {
             return crate::openapi::index();
         }
@@ -237,6 +244,7 @@ async fn resource(
                 query,
                 accept: ctx.accept.clone(),
                 content_type: ctx.content_type.clone(),
+                user_agent: ctx.user_agent.clone(),
                 warnings: Default::default(),
             };
             let r = ResourceRequest { name: None, ..r };

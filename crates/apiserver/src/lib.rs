@@ -5,12 +5,14 @@ mod allocator;
 mod bootstrap;
 mod cache;
 mod compactor;
+mod crd;
 mod discovery;
 mod event_ttl;
 mod fields;
 mod handler;
 mod health;
 mod kubelet_client;
+mod managed;
 mod object;
 mod openapi;
 mod patch;
@@ -85,7 +87,12 @@ pub struct ApiServer {
     cache: Arc<cache::WatchCache>,
     /// Set once the default namespaces and the `kubernetes` Service exist.
     bootstrapped: std::sync::atomic::AtomicBool,
+    /// This server's id for the custom resources it registers (see `registry::custom`).
+    crd_owner: u64,
 }
+
+/// Ids for [`ApiServer::crd_owner`].
+static NEXT_SERVER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl ApiServer {
     pub fn new(store: Arc<dyn Store>, config: ApiServerConfig) -> Result<Arc<Self>, ServeError> {
@@ -97,6 +104,7 @@ impl ApiServer {
             kubelets,
             cache: Arc::default(),
             bootstrapped: Default::default(),
+            crd_owner: NEXT_SERVER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }))
     }
 
@@ -121,8 +129,9 @@ impl ApiServer {
         tokio::spawn(event_ttl::run(
             self.store.clone(),
             self.config.event_ttl,
-            shutdown,
+            shutdown.clone(),
         ));
+        tokio::spawn(crd::run(self.clone(), self.crd_owner, shutdown));
     }
 
     /// A kube client that talks to this server in-process (no socket, no TLS) as `user`.

@@ -27,12 +27,45 @@ pub fn set_resource_version(obj: &mut Value, rv: i64) {
 pub fn encode(info: &ResourceInfo, obj: &Value) -> Result<Bytes, ApiError> {
     let mut copy =
         apimachinery::convert::to_storage(info.group, info.version, info.kind, obj.clone());
+    // Custom resources: every version is stored as the storage version (conversion None).
+    if let Some(storage) = crate::crd::storage_api_version(info)
+        && let Some(m) = copy.as_object_mut()
+    {
+        m.insert("apiVersion".into(), json!(storage));
+    }
     if let Some(meta) = metadata_mut(&mut copy) {
         meta.remove("resourceVersion");
     }
     serde_json::to_vec(&copy)
         .map(Bytes::from)
         .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// The Table of `objects` of `info` (built-in printers, or a custom resource's columns).
+pub fn table(
+    info: &ResourceInfo,
+    objects: &[Value],
+    include_object: &str,
+    list_meta: Value,
+) -> Value {
+    match crate::crd::table(info, objects, include_object, list_meta.clone()) {
+        Some(t) => t,
+        None => apimachinery::table::build_table(
+            info.kind,
+            objects,
+            include_object,
+            list_meta,
+            Timestamp::now(),
+        ),
+    }
+}
+
+/// The kind of a list of `info` (`PodList`, or a custom resource's `listKind`).
+pub fn list_kind(info: &ResourceInfo) -> String {
+    match crate::crd::version_of(info) {
+        Some(v) => v.served.list_kind.clone(),
+        None => format!("{}List", info.kind),
+    }
 }
 
 pub fn metadata_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {

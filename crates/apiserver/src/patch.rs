@@ -1,10 +1,12 @@
 //! PATCH bodies: JSON Patch (RFC 6902), JSON Merge Patch (RFC 7386), strategic merge patch
-//! for built-in types (merge keys of the lists kubectl and controllers patch), and apply
+//! for built-in types (`apimachinery::strategic`, driven by the schema table), and apply
 //! patches (server-side apply, here merged like a strategic patch until field ownership
 //! tracking lands).
 
+use apimachinery::registry::ResourceInfo;
 use apimachinery::status::ApiError;
-use serde_json::{Map, Value};
+use apimachinery::{schema, strategic};
+use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchKind {
@@ -38,7 +40,15 @@ pub fn parse(kind: PatchKind, body: &[u8]) -> Result<Value, ApiError> {
     Ok(v)
 }
 
-pub fn apply(kind: PatchKind, current: &Value, patch: &Value) -> Result<Value, ApiError> {
+/// Applies `patch` to `current`. `schema` is the OpenAPI definition of the object's kind
+/// (see [`schema_of`]); `None` for kinds without one (custom resources), which cannot
+/// take a strategic merge patch.
+pub fn apply(
+    kind: PatchKind,
+    current: &Value,
+    patch: &Value,
+    schema: Option<&str>,
+) -> Result<Value, ApiError> {
     let mut doc = current.clone();
     match kind {
         PatchKind::Json => {
@@ -56,136 +66,41 @@ pub fn apply(kind: PatchKind, current: &Value, patch: &Value) -> Result<Value, A
             })?;
         }
         PatchKind::Merge => json_patch::merge(&mut doc, patch),
-        PatchKind::Strategic | PatchKind::Apply => {
-            if !patch.is_object() {
-                return Err(ApiError::bad_request("patch body must be a JSON object"));
-            }
-            strategic_merge(&mut doc, patch, "");
+        PatchKind::Strategic => {
+            let Some(schema) = schema else {
+                return Err(strategic_not_supported());
+            };
+            doc = strategic::apply(current, patch, Some(schema))?;
         }
+        // Server-side apply, until field ownership lands: merged like a strategic patch
+        // (untyped documents merge maps and replace lists).
+        PatchKind::Apply => doc = strategic::apply(current, patch, schema)?,
     }
     Ok(doc)
 }
 
-/// The merge key of a list field, from the built-in types' patch metadata.
-fn merge_key(field: &str, sample: Option<&Value>) -> Option<&'static str> {
-    match field {
-        "containers"
-        | "initContainers"
-        | "ephemeralContainers"
-        | "volumes"
-        | "env"
-        | "imagePullSecrets"
-        | "containerStatuses"
-        | "initContainerStatuses"
-        | "resourceClaims" => Some("name"),
-        "volumeMounts" => Some("mountPath"),
-        "volumeDevices" => Some("devicePath"),
-        "conditions" => Some("type"),
-        "addresses" if sample.is_some_and(|s| s.get("type").is_some()) => Some("type"),
-        "ownerReferences" => Some("uid"),
-        "hostAliases" => Some("ip"),
-        "topologySpreadConstraints" => Some("topologyKey"),
-        "podIPs" | "hostIPs" => Some("ip"),
-        "ports" => match sample {
-            Some(s) if s.get("containerPort").is_some() => Some("containerPort"),
-            _ => Some("port"),
-        },
-        _ => None,
+/// The OpenAPI definition strategic merge patches of a built-in resource follow; `None`
+/// for resources the schema table does not know (custom resources).
+pub fn schema_of(info: &ResourceInfo) -> Option<String> {
+    if info.custom {
+        return None;
     }
+    let def = schema::definition_name(info.group, info.version, info.kind);
+    schema::property(&def, "metadata").map(|_| def)
 }
 
-/// Primitive lists patched by union (patchStrategy=merge on a list of strings).
-fn merges_primitives(field: &str) -> bool {
-    field == "finalizers"
-}
+/// The definition of the `scale` subresource's object.
+pub const SCALE_SCHEMA: &str = "io.k8s.api.autoscaling.v1.Scale";
 
-fn strategic_merge(target: &mut Value, patch: &Value, _path: &str) {
-    let Some(pmap) = patch.as_object() else {
-        *target = patch.clone();
-        return;
-    };
-    if pmap.get("$patch").and_then(Value::as_str) == Some("replace") {
-        let mut replaced = pmap.clone();
-        replaced.remove("$patch");
-        *target = Value::Object(replaced);
-        return;
-    }
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    let Some(tmap) = target.as_object_mut() else {
-        return;
-    };
-    for (key, pval) in pmap {
-        if key.starts_with("$setElementOrder/") || key == "$retainKeys" || key == "$patch" {
-            continue;
-        }
-        if let Some(field) = key.strip_prefix("$deleteFromPrimitiveList/") {
-            if let (Some(list), Some(remove)) = (
-                tmap.get_mut(field).and_then(Value::as_array_mut),
-                pval.as_array(),
-            ) {
-                list.retain(|v| !remove.contains(v));
-            }
-            continue;
-        }
-        if pval.is_null() {
-            tmap.remove(key);
-            continue;
-        }
-        match (tmap.get_mut(key), pval) {
-            (Some(tval @ Value::Object(_)), Value::Object(_)) => strategic_merge(tval, pval, key),
-            (Some(Value::Array(tlist)), Value::Array(plist)) => {
-                let sample = plist.first().or(tlist.first());
-                if let Some(mk) =
-                    merge_key(key, sample).filter(|_| plist.iter().all(Value::is_object))
-                {
-                    merge_list(tlist, plist, mk);
-                } else if merges_primitives(key) {
-                    for v in plist {
-                        if !tlist.contains(v) {
-                            tlist.push(v.clone());
-                        }
-                    }
-                } else {
-                    *tlist = plist.iter().map(strip_directives).collect();
-                }
-            }
-            _ => {
-                tmap.insert(key.clone(), strip_directives(pval));
-            }
-        }
-    }
-}
-
-fn merge_list(target: &mut Vec<Value>, patch: &[Value], key: &str) {
-    for item in patch {
-        let id = item.get(key);
-        let delete = item.get("$patch").and_then(Value::as_str) == Some("delete");
-        let pos = id.and_then(|id| target.iter().position(|t| t.get(key) == Some(id)));
-        match (pos, delete) {
-            (Some(i), true) => {
-                target.remove(i);
-            }
-            (None, true) => {}
-            (Some(i), false) => strategic_merge(&mut target[i], item, key),
-            (None, false) => target.push(strip_directives(item)),
-        }
-    }
-}
-
-fn strip_directives(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| !k.starts_with('$'))
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), strip_directives(v)))
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(strip_directives).collect()),
-        other => other.clone(),
-    }
+/// What kube-apiserver answers a strategic merge patch of a custom resource with: the
+/// patch types such resources accept.
+fn strategic_not_supported() -> ApiError {
+    ApiError::new(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: \
+         application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+    )
 }
 
 #[cfg(test)]
@@ -193,37 +108,106 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const POD: Option<&str> = Some("io.k8s.api.core.v1.Pod");
+
     #[test]
     fn strategic_merges_containers_by_name() {
         let cur = json!({"spec": {"containers": [{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:1"}]}});
         let p = json!({"spec": {"containers": [{"name": "b", "image": "y:2"}]}});
-        let out = apply(PatchKind::Strategic, &cur, &p).unwrap();
+        let out = apply(PatchKind::Strategic, &cur, &p, POD).unwrap();
         assert_eq!(out["spec"]["containers"][0]["image"], "x:1");
         assert_eq!(out["spec"]["containers"][1]["image"], "y:2");
         let del = json!({"spec": {"containers": [{"name": "a", "$patch": "delete"}]}});
-        let out = apply(PatchKind::Strategic, &cur, &del).unwrap();
+        let out = apply(PatchKind::Strategic, &cur, &del, POD).unwrap();
         assert_eq!(out["spec"]["containers"].as_array().unwrap().len(), 1);
     }
 
     #[test]
-    fn strategic_merges_conditions_by_type_and_deletes_nulls() {
-        let cur = json!({"status": {"conditions": [{"type": "Ready", "status": "False"}, {"type": "X", "status": "True"}]}, "metadata": {"labels": {"a": "1"}}});
-        let p = json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}, "metadata": {"labels": {"a": null}}});
-        let out = apply(PatchKind::Strategic, &cur, &p).unwrap();
-        assert_eq!(out["status"]["conditions"][0]["status"], "True");
-        assert_eq!(out["status"]["conditions"].as_array().unwrap().len(), 2);
-        assert!(out["metadata"]["labels"].get("a").is_none());
+    fn strategic_errors_carry_upstream_statuses() {
+        let cur = json!({"spec": {"containers": [{"name": "a"}]}});
+        let e = apply(
+            PatchKind::Strategic,
+            &cur,
+            &json!({"spec": {"containers": [{"image": "x"}]}}),
+            POD,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "map: map[image:x] does not contain declared merge key: name"
+        );
+        assert!((400..500).contains(&e.code));
+        let e = apply(
+            PatchKind::Strategic,
+            &cur,
+            &json!({"metadata": {"labels": {}}}),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!((e.code, e.reason), (415, "UnsupportedMediaType"));
+        assert!(e.message.contains("application/merge-patch+json"));
+    }
+
+    #[test]
+    fn schema_of_built_ins_only() {
+        let info = |group: &'static str, version: &'static str, kind: &'static str| ResourceInfo {
+            group,
+            version,
+            kind,
+            plural: "x",
+            singular: "x",
+            namespaced: true,
+            short_names: &[],
+            categories: &[],
+            subresources: &[],
+            storage: "x",
+            create_only: false,
+            custom: !group.is_empty() && !group.ends_with("k8s.io") && group.contains('.'),
+        };
+        assert_eq!(
+            schema_of(&info("apps", "v1", "Deployment")).as_deref(),
+            Some("io.k8s.api.apps.v1.Deployment")
+        );
+        assert_eq!(
+            schema_of(&info("", "v1", "Pod")).as_deref(),
+            Some("io.k8s.api.core.v1.Pod")
+        );
+        assert_eq!(
+            schema_of(&info("apps.example.com", "v1", "Deployment")),
+            None
+        );
+        assert_eq!(schema_of(&info("example.com", "v1", "Widget")), None);
+    }
+
+    #[test]
+    fn apply_patches_merge_without_schema() {
+        let cur = json!({"spec": {"a": 1, "l": [1]}});
+        let out = apply(
+            PatchKind::Apply,
+            &cur,
+            &json!({"spec": {"b": 2, "l": [2]}}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(out, json!({"spec": {"a": 1, "b": 2, "l": [2]}}));
     }
 
     #[test]
     fn merge_and_json_patch() {
         let cur = json!({"spec": {"replicas": 3, "x": [1, 2]}});
-        let out = apply(PatchKind::Merge, &cur, &json!({"spec": {"replicas": 5}})).unwrap();
+        let out = apply(
+            PatchKind::Merge,
+            &cur,
+            &json!({"spec": {"replicas": 5}}),
+            None,
+        )
+        .unwrap();
         assert_eq!(out["spec"]["replicas"], 5);
         let out = apply(
             PatchKind::Json,
             &cur,
             &json!([{"op": "replace", "path": "/spec/replicas", "value": 1}]),
+            None,
         )
         .unwrap();
         assert_eq!(out["spec"]["replicas"], 1);
@@ -231,7 +215,8 @@ mod tests {
             apply(
                 PatchKind::Json,
                 &cur,
-                &json!([{"op": "test", "path": "/spec/replicas", "value": 9}])
+                &json!([{"op": "test", "path": "/spec/replicas", "value": 9}]),
+                None,
             )
             .is_err()
         );

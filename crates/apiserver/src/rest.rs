@@ -4,16 +4,16 @@
 use apimachinery::registry::ResourceInfo;
 use apimachinery::selector::{FieldSelector, LabelSelector};
 use apimachinery::status::{ApiError, success_status};
-use apimachinery::{defaults, table, validate};
+use apimachinery::{defaults, validate};
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
-use k8s_openapi::jiff::Timestamp;
 use serde_json::{Value, json};
 use store::{RangeOptions, StoreError};
 
 use crate::ApiServer;
 use crate::handler::Ctx;
+use crate::managed::Tracking;
 use crate::object::{
     self, decode, encode, meta_str, metadata_mut, now_rfc3339, rfc3339_after, set_type_meta,
     spec_part, store_error,
@@ -58,6 +58,26 @@ pub fn supported_fields(kind: &str) -> &'static [&'static str] {
     }
 }
 
+/// The value a field selector compares for `field` of `obj`, as upstream's selectable
+/// fields of each kind give it: a few read another field (Events' `source` is the
+/// reporting component, Jobs' `status.successful` is `status.succeeded`), and unset
+/// booleans and counts read as `false` and `0`.
+pub fn selectable_value(kind: &str, field: &str, obj: &Value) -> String {
+    let (path, unset) = match (kind, field) {
+        ("Job", "status.successful") => ("status.succeeded", "0"),
+        ("Event", "source") => ("source.component", ""),
+        ("Pod", "spec.hostNetwork") | ("Node", "spec.unschedulable") => (field, "false"),
+        ("ReplicaSet" | "ReplicationController", "status.replicas") => (field, "0"),
+        _ => (field, ""),
+    };
+    let value = apimachinery::selector::field_value(obj, path);
+    if value.is_empty() {
+        unset.to_string()
+    } else {
+        value
+    }
+}
+
 /// Parsed `labelSelector` and `fieldSelector` of a list or watch.
 pub struct Filter {
     pub labels: LabelSelector,
@@ -68,22 +88,22 @@ impl Filter {
     pub fn from_ctx(info: &ResourceInfo, ctx: &Ctx) -> Result<Filter, ApiError> {
         let labels = LabelSelector::parse(ctx.q("labelSelector").unwrap_or_default())
             .map_err(ApiError::bad_request)?;
-        let mut fields = FieldSelector::parse(ctx.q("fieldSelector").unwrap_or_default())
+        let fields = FieldSelector::parse(ctx.q("fieldSelector").unwrap_or_default())
             .map_err(ApiError::bad_request)?;
+        let supported = if info.custom {
+            &[]
+        } else {
+            supported_fields(info.kind)
+        };
         fields
-            .check_supported(info.kind, &info.api_version(), supported_fields(info.kind))
+            .check_supported(info.kind, &info.api_version(), supported)
             .map_err(ApiError::bad_request)?;
-        for r in &mut fields.requirements {
-            // Events' `source` selects on the reporting component.
-            if info.kind == "Event" && r.field == "source" {
-                r.field = "source.component".into();
-            }
-        }
         Ok(Filter { labels, fields })
     }
 
-    pub fn matches(&self, obj: &Value) -> bool {
-        self.labels.matches_object(obj) && self.fields.matches_object(obj)
+    /// Whether an object's selector view ([`crate::cache::selector_view`]) is selected.
+    pub fn matches(&self, view: &Value) -> bool {
+        self.labels.matches_object(view) && self.fields.matches_object(view)
     }
 }
 
@@ -118,12 +138,11 @@ pub async fn get(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Result<Resp
     let (_, name) = key_of(r)?;
     let (obj, _) = read(api, r.info, r.namespace.as_deref(), name).await?;
     if let Some(include) = ctx.table() {
-        return Ok(response::ok(&table::build_table(
-            r.info.kind,
+        return Ok(response::ok(&object::table(
+            r.info,
             &[obj],
             include,
             json!({}),
-            Timestamp::now(),
         )));
     }
     Ok(response::ok(&obj))
@@ -210,7 +229,7 @@ pub async fn list_items(
         for kv in &res.kvs {
             start_after = Some(kv.key.clone());
             let mut obj = decode(kv)?;
-            if filter.matches(&obj) {
+            if filter.matches(&crate::cache::selector_view(&obj)) {
                 object::to_served(&mut obj, r.info);
                 items.push(obj);
                 if limit.is_some_and(|l| items.len() >= l) {
@@ -298,7 +317,7 @@ async fn list_from_cache(
 }
 
 /// Upstream's answer when a resourceVersion newer than anything known was asked for.
-fn too_large_resource_version(requested: i64, current: i64) -> ApiError {
+pub(crate) fn too_large_resource_version(requested: i64, current: i64) -> ApiError {
     let mut err = ApiError::new(
         504,
         "Timeout",
@@ -317,17 +336,11 @@ pub async fn list(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Result<Res
         let meta = list_meta(page.revision, page.next_key);
         if let Some(include) = ctx.table() {
             let items: Vec<Value> = page.items.iter().map(|o| o.typed(r.info)).collect();
-            return Ok(response::ok(&table::build_table(
-                r.info.kind,
-                &items,
-                include,
-                meta,
-                Timestamp::now(),
-            )));
+            return Ok(response::ok(&object::table(r.info, &items, include, meta)));
         }
         // The items' JSON is serialized once per object version and shared.
         let head = json!({
-            "kind": format!("{}List", r.info.kind),
+            "kind": object::list_kind(r.info),
             "apiVersion": r.info.api_version(),
             "metadata": meta,
         });
@@ -345,17 +358,11 @@ pub async fn list(api: &ApiServer, r: &ResourceRequest, ctx: &Ctx) -> Result<Res
     }
     let (items, meta) = list_items(api, r, ctx).await?;
     if let Some(include) = ctx.table() {
-        return Ok(response::ok(&table::build_table(
-            r.info.kind,
-            &items,
-            include,
-            meta,
-            Timestamp::now(),
-        )));
+        return Ok(response::ok(&object::table(r.info, &items, include, meta)));
     }
     // `json!` would deep-copy every item; moving them in does not.
     let mut list = json!({
-        "kind": format!("{}List", r.info.kind),
+        "kind": object::list_kind(r.info),
         "apiVersion": r.info.api_version(),
         "metadata": meta,
     });
@@ -488,8 +495,12 @@ pub async fn create_object(
             }
         }
     }
-    prepare_for_create(info.kind, &mut obj);
-    defaults::apply(info.kind, &mut obj);
+    if info.custom {
+        crate::crd::prepare_for_create(info, &mut obj)?;
+    } else {
+        prepare_for_create(info.kind, &mut obj);
+        defaults::apply(info.kind, &mut obj);
+    }
 
     let _guard = if info.kind == "Service" {
         Some(api.allocator.lock().await)
@@ -507,7 +518,11 @@ pub async fn create_object(
             }
         }
         let name = object::name(&obj).to_string();
-        let causes = validate::validate(info.kind, &obj);
+        let causes = if info.custom {
+            crate::crd::validate(info, &obj)
+        } else {
+            validate::validate(info.kind, &obj)
+        };
         if !causes.is_empty() {
             return Err(ApiError::invalid(info.group, info.kind, &name, causes));
         }
@@ -540,6 +555,21 @@ fn prepare_for_create(kind: &str, obj: &mut Value) {
         }
         "Namespace" => {
             m.insert("status".into(), json!({"phase": "Active"}));
+        }
+        // Its custom resources are deleted before it goes.
+        "CustomResourceDefinition" => {
+            let meta = m.entry("metadata").or_insert_with(|| json!({}));
+            if let Some(meta) = meta.as_object_mut() {
+                let finalizers = meta.entry("finalizers").or_insert_with(|| json!([]));
+                if let Some(f) = finalizers.as_array_mut()
+                    && !f
+                        .iter()
+                        .any(|x| x == apimachinery::crd::definition::CLEANUP_FINALIZER)
+                {
+                    f.push(json!(apimachinery::crd::definition::CLEANUP_FINALIZER));
+                }
+            }
+            m.remove("status");
         }
         // Upstream's zero-valued statuses: fields without `omitempty` are serialized even
         // when zero (clients such as the Python client require them).
@@ -608,7 +638,8 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let obj = object::parse_body(body, &ctx.content_type)?;
     let dups = crate::fields::body_duplicates(ctx, body);
-    let (obj, warnings) = crate::fields::check(r.info, ctx, obj, &dups)?;
+    let (mut obj, warnings) = crate::fields::check(r.info, ctx, obj, &dups)?;
+    Tracking::new(r.info, ctx, None)?.update(r.info, None, &mut obj);
     let created = create_object(api, r.info, r.namespace.as_deref(), obj, ctx.dry_run()).await?;
     ctx.warn(warnings);
     Ok(response::json(StatusCode::CREATED, &created))
@@ -688,7 +719,11 @@ fn prepare_update(
             generation
         }),
     );
-    defaults::apply(info.kind, &mut out);
+    if info.custom {
+        crate::crd::apply_defaults(info, &mut out);
+    } else {
+        defaults::apply(info.kind, &mut out);
+    }
     Ok(out)
 }
 
@@ -744,6 +779,11 @@ where
         // Update rules (immutable fields, pod spec updates) apply to the main resource;
         // subresources (status, binding, scale) change only what they own.
         let causes = match subresource {
+            _ if info.custom => {
+                let mut causes = crate::crd::validate(info, &merged);
+                validate::meta::object_meta_update(&merged, &current, &mut causes);
+                causes
+            }
             None => validate::validate_update(info.kind, &merged, &current),
             Some(_) => validate::validate(info.kind, &merged),
         };
@@ -815,6 +855,7 @@ pub async fn update(
             "the name of the object ({n}) does not match the name on the URL ({name})"
         )));
     }
+    let tracking = Tracking::new(r.info, ctx, None)?;
     let result = guaranteed_update(
         api,
         r.info,
@@ -822,11 +863,17 @@ pub async fn update(
         name,
         None,
         ctx.dry_run(),
-        |_| Ok(new.clone()),
+        |current| {
+            let mut next = new.clone();
+            tracking.update(r.info, Some(current), &mut next);
+            Ok(next)
+        },
     )
     .await;
     match result {
         Err(e) if e.code == 404 && allow_create_on_update(r.info.kind) => {
+            let mut new = new;
+            tracking.update(r.info, None, &mut new);
             let created =
                 create_object(api, r.info, r.namespace.as_deref(), new, ctx.dry_run()).await?;
             Ok(response::json(StatusCode::CREATED, &created))
@@ -859,7 +906,22 @@ pub async fn patch(
     let (_, name) = key_of(r)?;
     let kind = crate::patch::PatchKind::from_content_type(&ctx.content_type)?;
     let patch_doc = crate::patch::parse(kind, body)?;
+    let schema = crate::patch::schema_of(r.info);
     let dups = crate::fields::body_duplicates(ctx, body);
+    let apply = kind == crate::patch::PatchKind::Apply;
+    if apply {
+        crate::managed::require_manager_for_apply(ctx)?;
+    }
+    let force = ctx.flag("force");
+    let tracking = Tracking::new(r.info, ctx, None)?;
+    // An applied configuration is checked like a request body, once.
+    let config = if apply {
+        let (config, w) = crate::fields::check(r.info, ctx, patch_doc.clone(), &dups)?;
+        ctx.warn(w);
+        Some(config)
+    } else {
+        None
+    };
     // The patched object is checked like a request body; warnings of the attempt that
     // succeeds are the ones sent.
     let warnings = std::sync::Mutex::new(Vec::new());
@@ -871,18 +933,22 @@ pub async fn patch(
         None,
         ctx.dry_run(),
         |current| {
-            let patched = crate::patch::apply(kind, current, &patch_doc)?;
-            let (patched, w) = crate::fields::check(r.info, ctx, patched, &dups)?;
+            if let Some(config) = &config {
+                return tracking.apply(r.info, Some(current), config, force);
+            }
+            let patched = crate::patch::apply(kind, current, &patch_doc, schema.as_deref())?;
+            let (mut patched, w) = crate::fields::check(r.info, ctx, patched, &dups)?;
             *warnings.lock().unwrap_or_else(|e| e.into_inner()) = w;
+            tracking.update(r.info, Some(current), &mut patched);
             Ok(patched)
         },
     )
     .await;
     ctx.warn(warnings.into_inner().unwrap_or_else(|e| e.into_inner()));
     match result {
-        Err(e) if e.code == 404 && kind == crate::patch::PatchKind::Apply => {
-            let (mut obj, w) = crate::fields::check(r.info, ctx, patch_doc.clone(), &dups)?;
-            ctx.warn(w);
+        Err(e) if e.code == 404 && apply => {
+            let config = config.unwrap_or_default();
+            let mut obj = tracking.apply(r.info, None, &config, force)?;
             if let Some(meta) = metadata_mut(&mut obj) {
                 meta.insert("name".into(), json!(name));
             }
@@ -1173,7 +1239,7 @@ pub async fn delete_collection(
         }
     }
     Ok(response::ok(&json!({
-        "kind": format!("{}List", r.info.kind),
+        "kind": object::list_kind(r.info),
         "apiVersion": r.info.api_version(),
         "metadata": meta,
         "items": out,

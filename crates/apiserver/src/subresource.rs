@@ -37,11 +37,14 @@ pub async fn handle(
             } else {
                 Some("status")
             };
+            let tracking = crate::managed::Tracking::new(r.info, ctx, sub)?;
             let out = guaranteed_update(api, r.info, ns, name, sub, ctx.dry_run(), |cur| {
                 Ok(if sub.is_none() {
                     finalize(cur, &new)
                 } else {
-                    new.clone()
+                    let mut next = new.clone();
+                    tracking.update(r.info, Some(cur), &mut next);
+                    next
                 })
             })
             .await?;
@@ -50,6 +53,9 @@ pub async fn handle(
         ("status", Method::PATCH) => {
             let kind = PatchKind::from_content_type(&ctx.content_type)?;
             let doc = patch::parse(kind, &body)?;
+            let tracking = crate::managed::Tracking::new(r.info, ctx, Some("status"))?;
+            let schema = patch::schema_of(r.info);
+            let force = ctx.flag("force");
             let out = guaranteed_update(
                 api,
                 r.info,
@@ -57,7 +63,14 @@ pub async fn handle(
                 name,
                 Some("status"),
                 ctx.dry_run(),
-                |cur| patch::apply(kind, cur, &doc),
+                |cur| {
+                    if kind == PatchKind::Apply {
+                        return tracking.apply(r.info, Some(cur), &doc, force);
+                    }
+                    let mut next = patch::apply(kind, cur, &doc, schema.as_deref())?;
+                    tracking.update(r.info, Some(cur), &mut next);
+                    Ok(next)
+                },
             )
             .await?;
             Ok(response::ok(&out))
@@ -78,10 +91,11 @@ pub async fn handle(
                 None => object::parse_body(&body, &ctx.content_type)?,
             };
             let info = r.info;
+            let tracking = crate::managed::Tracking::new(info, ctx, Some("scale"))?;
             let out = guaranteed_update(api, info, ns, name, None, ctx.dry_run(), |cur| {
                 let scale = to_scale(info, cur);
                 let desired = match kind {
-                    Some(k) => patch::apply(k, &scale, &doc)?,
+                    Some(k) => patch::apply(k, &scale, &doc, Some(patch::SCALE_SCHEMA))?,
                     None => doc.clone(),
                 };
                 let replicas = desired
@@ -101,12 +115,13 @@ pub async fn handle(
                     ));
                 }
                 let mut next = cur.clone();
-                next["spec"]["replicas"] = json!(replicas);
+                set_pointer(&mut next, &scale_pointers(info).0, json!(replicas));
                 // A resourceVersion in the Scale is a precondition on the parent.
                 match meta_str(&desired, "resourceVersion") {
                     Some(rv) if kind.is_none() => next["metadata"]["resourceVersion"] = json!(rv),
                     _ => {}
                 }
+                tracking.update(info, Some(cur), &mut next);
                 Ok(next)
             })
             .await?;
@@ -199,9 +214,22 @@ async fn bind(
     ))
 }
 
+/// Where a scalable object keeps its replicas: spec, status, and (custom resources) the
+/// selector string, as JSON pointers.
+fn scale_pointers(info: &ResourceInfo) -> (String, String, Option<String>) {
+    crate::crd::scale_pointers(info)
+        .unwrap_or_else(|| ("/spec/replicas".into(), "/status/replicas".into(), None))
+}
+
 /// The `autoscaling/v1` Scale view of a scalable object.
 fn to_scale(info: &ResourceInfo, obj: &Value) -> Value {
+    let (spec_ptr, status_ptr, selector_ptr) = scale_pointers(info);
     let selector = match info.kind {
+        _ if info.custom => selector_ptr
+            .and_then(|p| obj.pointer(&p))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         "ReplicationController" => {
             let m = obj.pointer("/spec/selector").and_then(Value::as_object);
             let mut parts: Vec<String> = m
@@ -233,12 +261,31 @@ fn to_scale(info: &ResourceInfo, obj: &Value) -> Value {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
         "metadata": scale_meta,
-        "spec": {"replicas": obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0)},
+        "spec": {"replicas": obj.pointer(&spec_ptr).and_then(Value::as_i64).unwrap_or(0)},
         "status": {
-            "replicas": obj.pointer("/status/replicas").and_then(Value::as_i64).unwrap_or(0),
+            "replicas": obj.pointer(&status_ptr).and_then(Value::as_i64).unwrap_or(0),
             "selector": selector,
         },
     })
+}
+
+/// Sets the value at a JSON pointer, creating objects on the way.
+fn set_pointer(obj: &mut Value, pointer: &str, value: Value) {
+    let mut cur = obj;
+    let parts: Vec<&str> = pointer.split('/').filter(|p| !p.is_empty()).collect();
+    for (i, part) in parts.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = json!({});
+        }
+        let Some(map) = cur.as_object_mut() else {
+            return;
+        };
+        if i + 1 == parts.len() {
+            map.insert(part.to_string(), value);
+            return;
+        }
+        cur = map.entry(part.to_string()).or_insert_with(|| json!({}));
+    }
 }
 
 /// Namespace finalize: only `spec.finalizers` changes.

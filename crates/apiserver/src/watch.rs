@@ -7,13 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apimachinery::status::ApiError;
-use apimachinery::table;
 use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
 use futures::StreamExt;
-use k8s_openapi::jiff::Timestamp;
 use serde_json::{Value, json};
 use store::{EventKind, StoreError};
 use tokio::sync::broadcast;
@@ -100,7 +98,15 @@ impl Source {
                         let prev = ev
                             .prev
                             .as_ref()
-                            .and_then(|p| CachedObject::from_event_kv(p, p.mod_revision));
+                            .and_then(|p| CachedObject::from_event_kv(p, p.mod_revision))
+                            .or_else(|| {
+                                // The store could not supply the old value of an update
+                                // (etcd drops prev_kv it has compacted): report a change,
+                                // not a creation.
+                                let updated = ev.kind == EventKind::Put
+                                    && ev.kv.create_revision != ev.kv.mod_revision;
+                                updated.then(|| object.clone())
+                            });
                         Next::Event(Arc::new(CachedEvent {
                             revision: ev.revision,
                             kind: ev.kind,
@@ -172,6 +178,28 @@ async fn start_from_cache(
     })
 }
 
+/// A watch from a resourceVersion the store has not reached yet waits a little for it
+/// (another API server on the same etcd may be ahead of this one's cache), then fails
+/// as upstream does.
+async fn check_not_from_future(api: &Arc<ApiServer>, rv: i64) -> Result<(), ApiError> {
+    let cache = api.cache();
+    if cache.revision() >= rv {
+        return Ok(());
+    }
+    if cache.ensure_started(api.store()) && cache.wait_for(rv, crate::cache::FRESHNESS_WAIT).await {
+        return Ok(());
+    }
+    let current = api
+        .store()
+        .current_revision()
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    if current >= rv {
+        return Ok(());
+    }
+    Err(rest::too_large_resource_version(rv, current))
+}
+
 /// Serves the watch from the store's history (and a store list for the initial state).
 async fn start_from_store(
     api: &Arc<ApiServer>,
@@ -190,6 +218,7 @@ async fn start_from_store(
                 query: Default::default(),
                 accept: String::new(),
                 content_type: String::new(),
+                user_agent: String::new(),
                 warnings: Default::default(),
             };
             let (items, meta) = rest::list_items(api, r, &list_ctx).await?;
@@ -245,6 +274,9 @@ pub async fn serve(
         ),
     };
     let consistent = rv_param.is_none_or(str::is_empty);
+    if let Some(rv) = requested {
+        check_not_from_future(api, rv).await?;
+    }
     let start = match start_from_cache(api, &prefix, requested, send_initial, consistent).await {
         Some(s) => s,
         None => match start_from_store(api, r, ctx, &prefix, requested, send_initial).await? {
@@ -262,12 +294,11 @@ pub async fn serve(
         match &table {
             Some(include) => event_bytes(
                 kind,
-                &table::build_table(
-                    info.kind,
+                &crate::object::table(
+                    info,
                     &[obj.typed(info)],
                     include,
                     json!({"resourceVersion": obj.resource_version()}),
-                    Timestamp::now(),
                 ),
             ),
             None => cached_event_bytes(kind, &obj.json(info)),

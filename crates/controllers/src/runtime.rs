@@ -38,6 +38,52 @@ where
     reader
 }
 
+/// Starts a reflector like [`spawn_reflector`] and also returns its changes as a trigger
+/// stream for a controller (`owns_stream` / `watches_stream`). Each changed object is sent
+/// on only after the store has it, so a reconcile it triggers reads the change from the
+/// store; with a separate trigger watch, a reconcile could run first, see the old state,
+/// and nothing would trigger it again.
+pub fn spawn_reflector_with_trigger<K>(
+    api: Api<K>,
+    shutdown: CancellationToken,
+) -> (
+    Store<K>,
+    impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+)
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
+{
+    let (reader, writer) = reflector::store();
+    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()))
+        .default_backoff()
+        .touched_objects();
+    // Unbounded: before the controller starts, the initial list must reach the store
+    // (which only becomes ready at its end) without waiting for the trigger's reader.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                item = stream.next() => match item {
+                    Some(Ok(obj)) => {
+                        if tx.send(Ok(obj)).is_err() {
+                            break;
+                        }
+                    }
+                    Some(Err(err)) => tracing::debug!(%err, "reflector watch error"),
+                    None => break,
+                },
+            }
+        }
+    });
+    (
+        reader,
+        tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+    )
+}
+
 /// Drains a controller's result stream, logging failures.
 pub async fn drain<S, T, E>(name: &'static str, stream: S)
 where

@@ -242,20 +242,29 @@ pub fn build_table(
             {
                 row["conditions"] = conditions;
             }
-            match include_object {
-                "None" => {}
-                "Object" => row["object"] = obj.clone(),
-                _ => {
-                    row["object"] = json!({
-                        "kind": "PartialObjectMetadata",
-                        "apiVersion": "meta.k8s.io/v1",
-                        "metadata": obj.get("metadata").cloned().unwrap_or(json!({})),
-                    })
-                }
-            }
+            add_row_object(&mut row, obj, include_object);
             row
         })
         .collect();
+    table(column_definitions, rows, list_meta)
+}
+
+/// A row's `object`: nothing, the object, or (the default) its metadata.
+fn add_row_object(row: &mut Value, obj: &Value, include_object: &str) {
+    match include_object {
+        "None" => {}
+        "Object" => row["object"] = obj.clone(),
+        _ => {
+            row["object"] = json!({
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": obj.get("metadata").cloned().unwrap_or(json!({})),
+            })
+        }
+    }
+}
+
+fn table(column_definitions: Vec<Value>, rows: Vec<Value>, list_meta: Value) -> Value {
     json!({
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
@@ -264,6 +273,29 @@ pub fn build_table(
         "rows": rows,
     })
 }
+
+/// A Table from column definitions and a cell function given at run time (custom
+/// resources' printer columns); rows carry objects as [`build_table`]'s do.
+pub fn build_table_with(
+    column_definitions: Vec<Value>,
+    cells: impl Fn(&Value) -> Vec<Value>,
+    objects: &[Value],
+    include_object: &str,
+    list_meta: Value,
+) -> Value {
+    let rows = objects
+        .iter()
+        .map(|obj| {
+            let mut row = json!({ "cells": cells(obj) });
+            add_row_object(&mut row, obj, include_object);
+            row
+        })
+        .collect();
+    table(column_definitions, rows, list_meta)
+}
+
+/// The description of the `Name` column, for tables built elsewhere.
+pub const NAME_COLUMN_DESCRIPTION: &str = NAME_DESCRIPTION;
 
 /// `5m`, `3h12m`, `<unknown>` for a missing timestamp, as kubectl's translateTimestampSince.
 pub fn translate_timestamp_since(ts: &str, now: Timestamp) -> String {

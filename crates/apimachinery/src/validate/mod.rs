@@ -63,6 +63,7 @@ pub fn validate(kind: &str, obj: &Value) -> Vec<Cause> {
         "PriorityClass" => other::priority_class(obj, c),
         "Lease" => other::lease(obj, c),
         "EndpointSlice" => other::endpoint_slice(obj, c),
+        "CustomResourceDefinition" => c.extend(crate::crd::definition::validate(obj)),
         _ => {}
     }
     causes
@@ -92,6 +93,9 @@ pub fn validate_update(kind: &str, new: &Value, old: &Value) -> Vec<Cause> {
         "StorageClass" => storage::storage_class_update(new, old, c),
         "PriorityClass" => other::priority_class_update(new, old, c),
         "EndpointSlice" => other::endpoint_slice_update(new, old, c),
+        "CustomResourceDefinition" => {
+            c.extend(crate::crd::definition::validate_update_only(new, old))
+        }
         _ => {}
     }
     causes

@@ -16,7 +16,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use tokio_util::sync::CancellationToken;
 
 use crate::Error;
-use crate::runtime::{drain, is_status, spawn_reflector};
+use crate::runtime::{drain, is_status, spawn_reflector_with_trigger};
 
 struct Ctx {
     client: kube::Client,
@@ -25,8 +25,10 @@ struct Ctx {
 }
 
 pub async fn run(client: kube::Client, shutdown: CancellationToken) -> Result<(), Error> {
-    let pods = spawn_reflector(Api::<Pod>::all(client.clone()), shutdown.clone());
-    let slices = spawn_reflector(Api::<EndpointSlice>::all(client.clone()), shutdown.clone());
+    let (pods, pod_changes) =
+        spawn_reflector_with_trigger(Api::<Pod>::all(client.clone()), shutdown.clone());
+    let (slices, slice_changes) =
+        spawn_reflector_with_trigger(Api::<EndpointSlice>::all(client.clone()), shutdown.clone());
     if !crate::runtime::ready(&pods, &shutdown).await {
         return Ok(());
     }
@@ -45,15 +47,10 @@ pub async fn run(client: kube::Client, shutdown: CancellationToken) -> Result<()
     );
     let services = controller.store();
     let controller = controller
-        .owns(
-            Api::<EndpointSlice>::all(client.clone()),
-            watcher::Config::default(),
-        )
-        .watches(
-            Api::<Pod>::all(client.clone()),
-            watcher::Config::default(),
-            move |pod: Pod| services_selecting(&services, &pod),
-        )
+        .owns_stream(slice_changes)
+        .watches_stream(pod_changes, move |pod: Pod| {
+            services_selecting(&services, &pod)
+        })
         .graceful_shutdown_on(shutdown.clone().cancelled_owned())
         .run(
             reconcile,
@@ -171,14 +168,8 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Ctx>) -> Result<Action, Error> {
             }
         }
     }
-    // The trigger (this controller's pod watch) and the pod cache read above are separate
-    // watches: a trigger can run before the cache has the change it announces, and then
-    // nothing triggers again. Looking again shortly after makes the slices converge.
-    Ok(Action::requeue(RESYNC))
+    Ok(Action::await_change())
 }
-
-/// How soon a Service is reconciled again without a change.
-const RESYNC: Duration = Duration::from_secs(10);
 
 /// Upstream's endpoints controller deletes the Endpoints object when its Service goes.
 async fn delete_endpoints_of_deleted_services(client: kube::Client, shutdown: CancellationToken) {

@@ -18,7 +18,7 @@ use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 use tokio_util::sync::CancellationToken;
 
-use crate::runtime::{drain, is_status, spawn_reflector};
+use crate::runtime::{drain, is_status, spawn_reflector_with_trigger};
 use crate::{Error, podutil, selector};
 use expectations::Expectations;
 
@@ -33,7 +33,8 @@ struct Ctx {
 }
 
 pub async fn run(client: kube::Client, shutdown: CancellationToken) -> Result<(), Error> {
-    let pods = spawn_reflector(Api::<Pod>::all(client.clone()), shutdown.clone());
+    let (pods, pod_changes) =
+        spawn_reflector_with_trigger(Api::<Pod>::all(client.clone()), shutdown.clone());
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         pods: pods.clone(),
@@ -47,7 +48,7 @@ pub async fn run(client: kube::Client, shutdown: CancellationToken) -> Result<()
         Api::<ReplicaSet>::all(client.clone()),
         watcher::Config::default(),
     )
-    .owns(Api::<Pod>::all(client), watcher::Config::default())
+    .owns_stream(pod_changes)
     .graceful_shutdown_on(shutdown.cancelled_owned())
     .run(reconcile, error_policy, ctx);
     drain("replicaset", controller).await;
@@ -125,9 +126,7 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Ctx>) -> Result<Action, Error> 
             u64::try_from(spec.min_ready_seconds.unwrap_or(0)).unwrap_or(1),
         )));
     }
-    // The owned-pod trigger and the pod cache are separate watches (the trigger may come
-    // before the cache has the change), so look again later for status to converge.
-    Ok(Action::requeue(Duration::from_secs(10)))
+    Ok(Action::await_change())
 }
 
 async fn adopt(api: &Api<Pod>, rs: &ReplicaSet, pod: &Pod) -> Result<(), Error> {

@@ -1,0 +1,10 @@
+//! CustomResourceDefinitions: the definitions themselves (defaulting, validation, the
+//! versions they serve) and their custom resources (structural schema pruning,
+//! defaulting, validation; Tables from printer columns).
+
+pub mod columns;
+pub mod definition;
+pub mod structural;
+
+pub use columns::PrinterColumn;
+pub use definition::{ScalePaths, ServedVersion};
