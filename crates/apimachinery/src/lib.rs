@@ -6,6 +6,7 @@ pub mod crd;
 pub mod defaults;
 pub mod events;
 pub mod fieldmanager;
+mod kinds;
 pub mod openapi;
 pub mod protobuf;
 pub mod registry;

@@ -18,24 +18,7 @@ where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
 {
-    let (reader, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()))
-        .default_backoff()
-        .touched_objects();
-    tokio::spawn(async move {
-        let mut stream = std::pin::pin!(stream);
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                item = stream.next() => match item {
-                    Some(Ok(_)) => {}
-                    Some(Err(err)) => tracing::debug!(%err, "reflector watch error"),
-                    None => break,
-                },
-            }
-        }
-    });
-    reader
+    spawn_reflector_calling(api, shutdown, |_| true)
 }
 
 /// Starts a reflector like [`spawn_reflector`] and also returns its changes as a trigger
@@ -54,13 +37,31 @@ where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
 {
+    // Unbounded: before the controller starts, the initial list must reach the store
+    // (which only becomes ready at its end) without waiting for the trigger's reader.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let reader = spawn_reflector_calling(api, shutdown, move |obj| tx.send(Ok(obj)).is_ok());
+    (
+        reader,
+        tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+    )
+}
+
+/// Runs a reflector until `shutdown` (or until `on_change` returns false), calling
+/// `on_change` with each changed object after the store has it.
+fn spawn_reflector_calling<K>(
+    api: Api<K>,
+    shutdown: CancellationToken,
+    mut on_change: impl FnMut(K) -> bool + Send + 'static,
+) -> Store<K>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
+{
     let (reader, writer) = reflector::store();
     let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()))
         .default_backoff()
         .touched_objects();
-    // Unbounded: before the controller starts, the initial list must reach the store
-    // (which only becomes ready at its end) without waiting for the trigger's reader.
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         loop {
@@ -68,7 +69,7 @@ where
                 _ = shutdown.cancelled() => break,
                 item = stream.next() => match item {
                     Some(Ok(obj)) => {
-                        if tx.send(Ok(obj)).is_err() {
+                        if !on_change(obj) {
                             break;
                         }
                     }
@@ -78,10 +79,7 @@ where
             }
         }
     });
-    (
-        reader,
-        tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
-    )
+    reader
 }
 
 /// Drains a controller's result stream, logging failures.

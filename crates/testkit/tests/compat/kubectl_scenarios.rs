@@ -254,8 +254,10 @@ fn crud(ctx: &Ctx, version: &str, case: &KindCase) -> Result<()> {
     let out = k.run(&["apply", "-f", file])?;
     // Upstream, too, re-patches objects whose server defaults land inside atomic lists
     // (Endpoints ports get `protocol: TCP`, LimitRange items get `default`/`defaultRequest`)
-    // and Secrets (stringData never reads back): only the others must be "unchanged".
-    let repatched_upstream = ["secret", "endpoints", "limitrange"];
+    // and Secrets (stringData never reads back), and PodDisruptionBudgets (spec.selector has
+    // patchStrategy=replace, so kubectl's three-way patch always carries it): only the
+    // others must be "unchanged".
+    let repatched_upstream = ["secret", "endpoints", "limitrange", "poddisruptionbudget"];
     if !repatched_upstream.contains(&case.label)
         && !out.stdout.contains(&format!("/{name} unchanged"))
     {
