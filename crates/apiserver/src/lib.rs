@@ -137,9 +137,15 @@ impl ApiServer {
     /// A kube client that talks to this server in-process (no socket, no TLS) as `user`.
     pub fn client(self: &Arc<Self>, user: UserInfo) -> kube::Client {
         let router = self.router();
+        // Named like the upstream component, so its writes are tracked under that field
+        // manager (`kube-controller-manager`, `kube-scheduler`, `kubelet`, ...).
+        let agent = component_user_agent(&user.name);
         let svc = tower::ServiceBuilder::new()
             .map_request(move |mut req: http::Request<kube::client::Body>| {
                 req.extensions_mut().insert(user.clone());
+                if let Ok(v) = http::HeaderValue::from_str(&agent) {
+                    req.headers_mut().entry(http::header::USER_AGENT).or_insert(v);
+                }
                 req
             })
             .service(router);
@@ -157,6 +163,17 @@ impl ApiServer {
     pub fn config(&self) -> &ApiServerConfig {
         &self.config
     }
+}
+
+/// The User-Agent of an in-process component acting as `user`: upstream's component
+/// binary names (`system:node:<name>` is the kubelet).
+fn component_user_agent(user: &str) -> String {
+    let component = match user.strip_prefix("system:") {
+        Some(rest) if rest.starts_with("node:") => "kubelet",
+        Some(rest) => rest,
+        None => user,
+    };
+    format!("{component}/v1.33.0 (linux/amd64) k8rs")
 }
 
 /// Where the API server listens.
