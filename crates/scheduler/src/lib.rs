@@ -5,7 +5,7 @@ pub mod filter;
 pub mod message;
 pub mod resources;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -155,15 +155,21 @@ pub async fn run(client: kube::Client, shutdown: CancellationToken) -> Result<()
     }
 }
 
+/// One pass over the pending pods. The nodes' pods are gathered once per pass (not once per
+/// pending pod) and each binding of the pass is added to them, so a pass costs
+/// O(pods + pending x nodes) rather than O(pending x pods).
 async fn schedule_pending(state: &mut State, pods: &Store<Pod>, nodes: &Store<Node>) {
     let all_pods = pods.state();
     let all_nodes = nodes.state();
+    let unbound: HashSet<&str> = all_pods
+        .iter()
+        .filter(|p| needs_scheduling(p))
+        .filter_map(|p| p.metadata.uid.as_deref())
+        .collect();
     // Forget assumptions the cache has caught up with.
-    state.assumed.retain(|uid, _| {
-        all_pods
-            .iter()
-            .any(|p| p.metadata.uid.as_deref() == Some(uid.as_str()) && needs_scheduling(p))
-    });
+    state
+        .assumed
+        .retain(|uid, _| unbound.contains(uid.as_str()));
     let mut pending: Vec<Arc<Pod>> = all_pods
         .iter()
         .filter(|p| needs_scheduling(p))
@@ -174,11 +180,13 @@ async fn schedule_pending(state: &mut State, pods: &Store<Pod>, nodes: &Store<No
         })
         .cloned()
         .collect();
-    state.reported.retain(|uid, _| {
-        pending
-            .iter()
-            .any(|p| p.metadata.uid.as_deref() == Some(uid.as_str()))
-    });
+    let pending_uids: HashSet<&str> = pending
+        .iter()
+        .filter_map(|p| p.metadata.uid.as_deref())
+        .collect();
+    state
+        .reported
+        .retain(|uid, _| pending_uids.contains(uid.as_str()));
     pending.sort_by(|a, b| {
         let prio = |p: &Pod| p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0);
         prio(b).cmp(&prio(a)).then_with(|| {
@@ -187,45 +195,50 @@ async fn schedule_pending(state: &mut State, pods: &Store<Pod>, nodes: &Store<No
                 .cmp(&b.metadata.creation_timestamp)
         })
     });
-    for pod in pending {
-        let decision = {
-            let mut infos: Vec<NodeInfo<'_>> = all_nodes
-                .iter()
-                .map(|n| NodeInfo {
-                    node: n.as_ref(),
-                    pods: Vec::new(),
-                })
-                .collect();
-            let bound = all_pods.iter().filter_map(|p| {
-                let node = p
-                    .spec
-                    .as_ref()?
-                    .node_name
-                    .as_deref()
-                    .filter(|n| !n.is_empty())?;
-                let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
-                (phase != Some("Succeeded") && phase != Some("Failed"))
-                    .then_some((node, p.as_ref()))
-            });
-            let assumed = state.assumed.values().map(|(n, p)| (n.as_str(), p));
-            for (node, p) in bound.chain(assumed) {
-                if let Some(info) = infos
-                    .iter_mut()
-                    .find(|i| i.node.metadata.name.as_deref() == Some(node))
+    let assumed: Vec<(String, Pod)> = state.assumed.values().cloned().collect();
+    let mut infos: Vec<NodeInfo<'_>> = all_nodes
+        .iter()
+        .map(|n| NodeInfo {
+            node: n.as_ref(),
+            pods: Vec::new(),
+        })
+        .collect();
+    let index: HashMap<String, usize> = infos
+        .iter()
+        .enumerate()
+        .filter_map(|(i, info)| Some((info.node.metadata.name.clone()?, i)))
+        .collect();
+    let bound = all_pods.iter().filter_map(|p| {
+        let node = p
+            .spec
+            .as_ref()?
+            .node_name
+            .as_deref()
+            .filter(|n| !n.is_empty())?;
+        let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+        (phase != Some("Succeeded") && phase != Some("Failed")).then_some((node, p.as_ref()))
+    });
+    for (node, p) in bound.chain(assumed.iter().map(|(n, p)| (n.as_str(), p))) {
+        if let Some(&i) = index.get(node) {
+            infos[i].pods.push(p);
+        }
+    }
+    for pod in &pending {
+        match schedule_one(pod, &infos) {
+            Decision::Bind(node) => {
+                if bind(state, pod, &node).await
+                    && let Some(&i) = index.get(&node)
                 {
-                    info.pods.push(p);
+                    infos[i].pods.push(pod.as_ref());
                 }
             }
-            schedule_one(&pod, &infos)
-        };
-        match decision {
-            Decision::Bind(node) => bind(state, &pod, &node).await,
-            Decision::Unschedulable(msg) => report_unschedulable(state, &pod, msg).await,
+            Decision::Unschedulable(msg) => report_unschedulable(state, pod, msg).await,
         }
     }
 }
 
-async fn bind(state: &mut State, pod: &Pod, node: &str) {
+/// Binds `pod` to `node`; whether the binding was made.
+async fn bind(state: &mut State, pod: &Pod, node: &str) -> bool {
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
     let name = pod.metadata.name.clone().unwrap_or_default();
     let binding = Binding {
@@ -261,8 +274,12 @@ async fn bind(state: &mut State, pod: &Pod, node: &str) {
                     format!("Successfully assigned {ns}/{name} to {node}"),
                 )
                 .await;
+            true
         }
-        Err(err) => tracing::info!(%err, pod = %name, node, "binding failed; will retry"),
+        Err(err) => {
+            tracing::info!(%err, pod = %name, node, "binding failed; will retry");
+            false
+        }
     }
 }
 
