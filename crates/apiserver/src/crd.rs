@@ -164,13 +164,14 @@ pub fn apply_defaults(info: &ResourceInfo, obj: &mut Value) {
 }
 
 /// Metadata rules (names are DNS subdomains, as upstream's custom resource strategy
-/// has it), then the schema.
-pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<Cause> {
+/// has it), then the schema and its `x-kubernetes-validations` rules; `old` is the
+/// stored object on updates (transition rules compare with it).
+pub fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<Cause> {
     let mut causes = Vec::new();
     // "" is no built-in kind: the generic name rule and no scope table entry.
     apimachinery::validate::meta::object_meta("", obj, &mut causes);
     if let Some(schema) = version_of(info).and_then(|v| v.served.schema.clone()) {
-        causes.extend(structural::validate(obj, &schema));
+        causes.extend(structural::validate(obj, old, &schema));
     }
     causes
 }

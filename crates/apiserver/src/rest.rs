@@ -519,7 +519,7 @@ pub async fn create_object(
         }
         let name = object::name(&obj).to_string();
         let causes = if info.custom {
-            crate::crd::validate(info, &obj)
+            crate::crd::validate(info, &obj, None)
         } else {
             validate::validate(info.kind, &obj)
         };
@@ -780,7 +780,7 @@ where
         // subresources (status, binding, scale) change only what they own.
         let causes = match subresource {
             _ if info.custom => {
-                let mut causes = crate::crd::validate(info, &merged);
+                let mut causes = crate::crd::validate(info, &merged, Some(&current));
                 validate::meta::object_meta_update(&merged, &current, &mut causes);
                 causes
             }

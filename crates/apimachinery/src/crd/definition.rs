@@ -166,18 +166,16 @@ pub fn validate(crd: &Value) -> Vec<Cause> {
         if versions[..i].iter().any(|o| s(o, "/name") == vname) {
             causes.push(Cause::duplicate(format!("spec.versions[{i}].name"), vname));
         }
-        if v.pointer("/schema/openAPIV3Schema").is_none() {
-            causes.push(Cause {
+        match v.pointer("/schema/openAPIV3Schema") {
+            None => causes.push(Cause {
                 reason: "FieldValueRequired",
                 field: format!("spec.versions[{i}].schema.openAPIV3Schema"),
                 message: "Required value: schemas are required".into(),
-            });
-        } else if s(v, "/schema/openAPIV3Schema/type") != "object" {
-            causes.push(Cause {
-                reason: "FieldValueRequired",
-                field: format!("spec.versions[{i}].schema.openAPIV3Schema.type"),
-                message: "Required value: must not be empty at the root".into(),
-            });
+            }),
+            Some(schema) => causes.extend(super::schema::validate_schema(
+                schema,
+                &format!("spec.versions[{i}].schema.openAPIV3Schema"),
+            )),
         }
     }
     causes
@@ -340,5 +338,20 @@ mod tests {
         let mut vs = vec!["v1alpha1", "v2", "v1", "foo", "v1beta2", "v10"];
         vs.sort_by(|a, b| compare_versions(a, b));
         assert_eq!(vs, vec!["v10", "v2", "v1", "v1beta2", "v1alpha1", "foo"]);
+    }
+
+    #[test]
+    fn crd_validation_reports_schema_errors() {
+        let mut c = crd();
+        apply_defaults(&mut c);
+        c["spec"]["versions"][1]["schema"]["openAPIV3Schema"] =
+            json!({"type": "object", "properties": {"spec": {}}});
+        let messages: Vec<String> = validate(&c).iter().map(Cause::to_message).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "spec.versions[1].schema.openAPIV3Schema.properties[spec].type: Required value: must not be empty for specified object fields"
+            ]
+        );
     }
 }

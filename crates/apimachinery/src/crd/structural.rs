@@ -13,8 +13,14 @@ use crate::status::Cause;
 /// `kind` and `metadata` at the root (and in embedded resources) are always kept;
 /// metadata is pruned to ObjectMeta's fields elsewhere.
 pub fn prune(obj: &mut Value, schema: &Value) -> Vec<String> {
+    prune_at(obj, schema, true)
+}
+
+/// [`prune`] for a value that is a resource root (`resource_root`: its apiVersion,
+/// kind and metadata are kept) or not (a default value inside a schema).
+pub fn prune_at(obj: &mut Value, schema: &Value, resource_root: bool) -> Vec<String> {
     let mut pruned = Vec::new();
-    prune_value(obj, schema, "", true, &mut pruned);
+    prune_value(obj, schema, "", resource_root, &mut pruned);
     pruned.sort();
     pruned
 }
@@ -48,6 +54,14 @@ fn prune_value(value: &mut Value, schema: &Value, path: &str, root: bool, out: &
             let keys: Vec<String> = map.keys().cloned().collect();
             for key in keys {
                 if embedded && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+                    // An embedded resource's metadata is ObjectMeta (the root's is pruned
+                    // by the API server with the rest of the object's metadata).
+                    if !root
+                        && key == "metadata"
+                        && let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut)
+                    {
+                        prune_object_meta(meta, &join(path, "metadata"), out);
+                    }
                     continue;
                 }
                 let child_path = join(path, &key);
@@ -79,6 +93,37 @@ fn prune_value(value: &mut Value, schema: &Value, path: &str, root: bool, out: &
     }
 }
 
+/// ObjectMeta's fields: anything else in an embedded resource's metadata is unknown.
+pub const OBJECT_META_FIELDS: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+fn prune_object_meta(meta: &mut Map<String, Value>, path: &str, out: &mut Vec<String>) {
+    let unknown: Vec<String> = meta
+        .keys()
+        .filter(|k| !OBJECT_META_FIELDS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    for k in unknown {
+        meta.remove(&k);
+        out.push(join(path, &k));
+    }
+}
+
 /// Applies `default`s of absent (or null, where not nullable) properties, recursively.
 pub fn apply_defaults(obj: &mut Value, schema: &Value) {
     match obj {
@@ -99,6 +144,15 @@ pub fn apply_defaults(obj: &mut Value, schema: &Value) {
                         _ => {}
                     }
                 }
+                // Nulls the schema does not allow and no default replaces are dropped
+                // (upstream's PruneNonNullableNullsWithoutDefaults).
+                map.retain(|name, v| {
+                    !(v.is_null()
+                        && props.get(name).is_some_and(|p| {
+                            p.get("nullable").and_then(Value::as_bool) != Some(true)
+                                && p.get("default").is_none()
+                        }))
+                });
                 for (name, prop) in props {
                     if let Some(v) = map.get_mut(name) {
                         apply_defaults(v, prop);
@@ -122,8 +176,13 @@ pub fn apply_defaults(obj: &mut Value, schema: &Value) {
     }
 }
 
-/// Validates a custom resource (its content below the root's apiVersion/kind/metadata).
-pub fn validate(obj: &Value, schema: &Value) -> Vec<Cause> {
+/// Validates a custom resource (its content below the root's apiVersion/kind/metadata)
+/// as upstream's custom resource strategy does, in its order: the OpenAPI schema
+/// (kube-openapi's messages), embedded resources' type and object metadata, list
+/// sets and maps, then the `x-kubernetes-validations` rules (`old` is the stored object
+/// on updates, for transition rules). Rules are not run when an earlier error makes
+/// the object unfit for them, as upstream.
+pub fn validate(obj: &Value, old: Option<&Value>, schema: &Value) -> Vec<Cause> {
     let mut causes = Vec::new();
     let Some(map) = obj.as_object() else {
         return causes;
@@ -148,7 +207,40 @@ pub fn validate(obj: &Value, schema: &Value) -> Vec<Cause> {
     {
         req.retain(|r| !matches!(r.as_str(), Some("apiVersion" | "kind" | "metadata")));
     }
-    validate_value(&Value::Object(content), &root_schema, "", &mut causes);
+    let content = Value::Object(content);
+    validate_value(&content, &root_schema, "", &mut causes);
+    validate_embedded(&content, &root_schema, "", &mut causes);
+    validate_lists(&content, &root_schema, "", &mut causes);
+    if super::cel::has_rules(schema) {
+        if causes.iter().any(|c| BLOCKING.contains(&c.reason)) {
+            causes.push(Cause {
+                reason: "FieldValueInvalid",
+                field: String::new(),
+                message: "Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation".into(),
+            });
+        } else {
+            super::cel::validate(obj, old, schema, "", &mut causes);
+        }
+    }
+    causes
+}
+
+/// Error kinds after which upstream does not evaluate CEL rules (the values the rules
+/// would see are not what the schema promises).
+const BLOCKING: &[&str] = &[
+    "FieldValueNotSupported",
+    "FieldValueRequired",
+    "FieldValueTooLong",
+    "FieldValueTooMany",
+    "FieldValueTypeInvalid",
+];
+
+/// Validates a value against a schema node (no rules, no list invariants), naming
+/// fields relative to the value (`""` is the value itself). Used for CRD defaults.
+pub fn validate_schema_only(v: &Value, schema: &Value) -> Vec<Cause> {
+    let mut causes = Vec::new();
+    validate_value(v, schema, "", &mut causes);
+    validate_embedded(v, schema, "", &mut causes);
     causes
 }
 
@@ -190,12 +282,21 @@ fn invalid_with(path: &str, value: &Value, detail: String) -> Cause {
     Cause {
         reason: "FieldValueInvalid",
         field: path.to_string(),
-        message: format!("Invalid value: {}: {detail}", shown(value)),
+        message: format!("Invalid value: {}: {}", shown(value), detail.trim_start()),
     }
 }
 
-fn body_path(path: &str) -> &str {
-    if path.is_empty() { "body" } else { path }
+/// A wrong type (`field.TypeInvalid`).
+fn type_invalid(path: &str, value: &Value, detail: String) -> Cause {
+    Cause {
+        reason: "FieldValueTypeInvalid",
+        ..invalid_with(path, value, detail)
+    }
+}
+
+/// kube-openapi's `<name> in body` (the name is empty at the validated value's root).
+fn in_body(path: &str) -> String {
+    format!("{path} in body")
 }
 
 fn validate_value(v: &Value, schema: &Value, path: &str, causes: &mut Vec<Cause>) {
@@ -209,22 +310,22 @@ fn validate_value(v: &Value, schema: &Value, path: &str, causes: &mut Vec<Cause>
             return;
         }
         if let Some(ty) = schema.get("type").and_then(Value::as_str) {
-            causes.push(invalid_with(
+            causes.push(type_invalid(
                 path,
                 &Value::String("null".into()),
-                format!("{} in body must be of type {ty}: \"null\"", body_path(path)),
+                format!("{} must be of type {ty}: \"null\"", in_body(path)),
             ));
         }
         return;
     }
     if int_or_string {
         if !(v.is_string() || matches_type(v, "integer")) {
-            causes.push(invalid_with(
+            causes.push(type_invalid(
                 path,
                 &Value::String(type_name(v).into()),
                 format!(
-                    "{} in body must be of type integer-or-string: \"{}\"",
-                    body_path(path),
+                    "{} must be of type integer-or-string: \"{}\"",
+                    in_body(path),
                     type_name(v)
                 ),
             ));
@@ -233,16 +334,23 @@ fn validate_value(v: &Value, schema: &Value, path: &str, causes: &mut Vec<Cause>
     } else if let Some(ty) = schema.get("type").and_then(Value::as_str)
         && !matches_type(v, ty)
     {
-        causes.push(invalid_with(
+        causes.push(type_invalid(
             path,
             &Value::String(type_name(v).into()),
             format!(
-                "{} in body must be of type {ty}: \"{}\"",
-                body_path(path),
+                "{} must be of type {ty}: \"{}\"",
+                in_body(path),
                 type_name(v)
             ),
         ));
         return;
+    }
+    // kube-openapi's validator order: type, string, format, number, array, enum, object.
+    match v {
+        Value::String(s) => validate_string(v, s, schema, path, causes),
+        Value::Number(n) => validate_number(v, n.as_f64().unwrap_or(0.0), schema, path, causes),
+        Value::Array(items) => validate_array(items, schema, path, causes),
+        _ => {}
     }
     if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
         && !allowed.contains(v)
@@ -258,12 +366,8 @@ fn validate_value(v: &Value, schema: &Value, path: &str, causes: &mut Vec<Cause>
             ),
         });
     }
-    match v {
-        Value::String(s) => validate_string(v, s, schema, path, causes),
-        Value::Number(n) => validate_number(v, n.as_f64().unwrap_or(0.0), schema, path, causes),
-        Value::Array(items) => validate_array(items, schema, path, causes),
-        Value::Object(map) => validate_object(map, schema, path, causes),
-        _ => {}
+    if let Value::Object(map) = v {
+        validate_object(map, schema, path, causes);
     }
 }
 
@@ -284,10 +388,7 @@ fn validate_string(v: &Value, s: &str, schema: &Value, path: &str, causes: &mut 
         causes.push(invalid_with(
             path,
             v,
-            format!(
-                "{} in body should be at least {min} chars long",
-                body_path(path)
-            ),
+            format!("{} should be at least {min} chars long", in_body(path)),
         ));
     }
     if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
@@ -295,22 +396,18 @@ fn validate_string(v: &Value, s: &str, schema: &Value, path: &str, causes: &mut 
             Some(re) if !re.is_match(s) => causes.push(invalid_with(
                 path,
                 v,
-                format!("{} in body should match '{pattern}'", body_path(path)),
+                format!("{} should match '{pattern}'", in_body(path)),
             )),
             _ => {}
         }
     }
     if let Some(format) = schema.get("format").and_then(Value::as_str)
-        && !format_ok(format, s)
+        && !super::formats::valid(format, s)
     {
-        causes.push(invalid_with(
+        causes.push(type_invalid(
             path,
             v,
-            format!(
-                "{} in body must be of type {format}: {}",
-                body_path(path),
-                shown(v)
-            ),
+            format!("{} must be of type {format}: {}", in_body(path), shown(v)),
         ));
     }
 }
@@ -331,32 +428,6 @@ fn compiled(pattern: &str) -> Option<regex::Regex> {
         .clone()
 }
 
-/// The string formats kube-openapi checks that custom resources commonly use; others
-/// pass.
-fn format_ok(format: &str, s: &str) -> bool {
-    match format {
-        "date-time" => s.parse::<k8s_openapi::jiff::Timestamp>().is_ok(),
-        "date" => {
-            s.len() == 10
-                && s.chars().enumerate().all(|(i, c)| {
-                    if i == 4 || i == 7 {
-                        c == '-'
-                    } else {
-                        c.is_ascii_digit()
-                    }
-                })
-        }
-        "ipv4" => s.parse::<std::net::Ipv4Addr>().is_ok(),
-        "ipv6" => s.parse::<std::net::Ipv6Addr>().is_ok(),
-        "uuid" => uuid::Uuid::parse_str(s).is_ok(),
-        "email" => {
-            let mut parts = s.splitn(2, '@');
-            matches!((parts.next(), parts.next()), (Some(a), Some(b)) if !a.is_empty() && b.contains('.'))
-        }
-        _ => true,
-    }
-}
-
 fn number_text(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{}", f as i64)
@@ -366,45 +437,9 @@ fn number_text(f: f64) -> String {
 }
 
 fn validate_number(v: &Value, n: f64, schema: &Value, path: &str, causes: &mut Vec<Cause>) {
-    let p = body_path(path);
+    let p = in_body(path);
     let exclusive_min = schema.get("exclusiveMinimum").and_then(Value::as_bool) == Some(true);
     let exclusive_max = schema.get("exclusiveMaximum").and_then(Value::as_bool) == Some(true);
-    if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-        if exclusive_min && n <= min {
-            causes.push(invalid_with(
-                path,
-                v,
-                format!("{p} in body should be greater than {}", number_text(min)),
-            ));
-        } else if n < min {
-            causes.push(invalid_with(
-                path,
-                v,
-                format!(
-                    "{p} in body should be greater than or equal to {}",
-                    number_text(min)
-                ),
-            ));
-        }
-    }
-    if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-        if exclusive_max && n >= max {
-            causes.push(invalid_with(
-                path,
-                v,
-                format!("{p} in body should be less than {}", number_text(max)),
-            ));
-        } else if n > max {
-            causes.push(invalid_with(
-                path,
-                v,
-                format!(
-                    "{p} in body should be less than or equal to {}",
-                    number_text(max)
-                ),
-            ));
-        }
-    }
     if let Some(m) = schema.get("multipleOf").and_then(Value::as_f64)
         && m != 0.0
         && (n / m).fract() != 0.0
@@ -412,13 +447,60 @@ fn validate_number(v: &Value, n: f64, schema: &Value, path: &str, causes: &mut V
         causes.push(invalid_with(
             path,
             v,
-            format!("{p} in body should be a multiple of {}", number_text(m)),
+            format!("{p} should be a multiple of {}", number_text(m)),
         ));
+    }
+    if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
+        if exclusive_max && n >= max {
+            causes.push(invalid_with(
+                path,
+                v,
+                format!("{p} should be less than {}", number_text(max)),
+            ));
+        } else if n > max {
+            causes.push(invalid_with(
+                path,
+                v,
+                format!("{p} should be less than or equal to {}", number_text(max)),
+            ));
+        }
+    }
+    if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
+        if exclusive_min && n <= min {
+            causes.push(invalid_with(
+                path,
+                v,
+                format!("{p} should be greater than {}", number_text(min)),
+            ));
+        } else if n < min {
+            causes.push(invalid_with(
+                path,
+                v,
+                format!(
+                    "{p} should be greater than or equal to {}",
+                    number_text(min)
+                ),
+            ));
+        }
     }
 }
 
 fn validate_array(items: &[Value], schema: &Value, path: &str, causes: &mut Vec<Cause>) {
-    let p = body_path(path);
+    // Items first, then the array's own bounds (kube-openapi's slice validator).
+    if let Some(item_schema) = schema.get("items") {
+        for (i, item) in items.iter().enumerate() {
+            validate_value(item, item_schema, &format!("{path}[{i}]"), causes);
+        }
+    }
+    if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+        && (items.len() as u64) < min
+    {
+        causes.push(invalid_with(
+            path,
+            &Value::Array(items.to_vec()),
+            format!("{} should have at least {min} items", in_body(path)),
+        ));
+    }
     if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
         && items.len() as u64 > max
     {
@@ -428,76 +510,90 @@ fn validate_array(items: &[Value], schema: &Value, path: &str, causes: &mut Vec<
             message: format!("Too many: {}: must have at most {max} items", items.len()),
         });
     }
-    if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
-        && (items.len() as u64) < min
-    {
-        causes.push(invalid_with(
-            path,
-            &Value::Array(items.to_vec()),
-            format!("{p} in body should have at least {min} items"),
-        ));
-    }
-    let list_type = schema.get("x-kubernetes-list-type").and_then(Value::as_str);
-    let unique = schema.get("uniqueItems").and_then(Value::as_bool) == Some(true);
-    if list_type == Some("set") || unique {
-        for (i, item) in items.iter().enumerate() {
-            if items[..i].contains(item) {
-                causes.push(Cause {
-                    reason: "FieldValueDuplicate",
-                    field: format!("{path}[{i}]"),
-                    message: format!("Duplicate value: {}", shown(item)),
-                });
+}
+
+/// `x-kubernetes-list-type` set and map invariants (upstream checks them after the
+/// schema, as their own pass).
+fn validate_lists(v: &Value, schema: &Value, path: &str, causes: &mut Vec<Cause>) {
+    match v {
+        Value::Array(items) => {
+            let list_type = schema.get("x-kubernetes-list-type").and_then(Value::as_str);
+            let unique = schema.get("uniqueItems").and_then(Value::as_bool) == Some(true);
+            if list_type == Some("set") || unique {
+                for (i, item) in items.iter().enumerate() {
+                    if items[..i].contains(item) {
+                        causes.push(Cause {
+                            reason: "FieldValueDuplicate",
+                            field: format!("{path}[{i}]"),
+                            message: format!("Duplicate value: {}", shown(item)),
+                        });
+                    }
+                }
+            }
+            if list_type == Some("map")
+                && let Some(keys) = schema
+                    .get("x-kubernetes-list-map-keys")
+                    .and_then(Value::as_array)
+            {
+                let key_of = |item: &Value| -> Vec<Value> {
+                    keys.iter()
+                        .map(|k| {
+                            k.as_str()
+                                .and_then(|k| item.get(k))
+                                .cloned()
+                                .unwrap_or(Value::Null)
+                        })
+                        .collect()
+                };
+                for (i, item) in items.iter().enumerate() {
+                    let key = key_of(item);
+                    if items[..i].iter().any(|other| key_of(other) == key) {
+                        let shown_key: Map<String, Value> = keys
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .zip(key.iter())
+                            .map(|(k, v)| (k.to_string(), v.clone()))
+                            .collect();
+                        causes.push(Cause {
+                            reason: "FieldValueDuplicate",
+                            field: format!("{path}[{i}]"),
+                            message: format!("Duplicate value: {}", Value::Object(shown_key)),
+                        });
+                    }
+                }
+            }
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    validate_lists(item, item_schema, &format!("{path}[{i}]"), causes);
+                }
             }
         }
-    }
-    if list_type == Some("map")
-        && let Some(keys) = schema
-            .get("x-kubernetes-list-map-keys")
-            .and_then(Value::as_array)
-    {
-        let key_of = |item: &Value| -> Vec<Value> {
-            keys.iter()
-                .map(|k| {
-                    k.as_str()
-                        .and_then(|k| item.get(k))
-                        .cloned()
-                        .unwrap_or(Value::Null)
-                })
-                .collect()
-        };
-        for (i, item) in items.iter().enumerate() {
-            let key = key_of(item);
-            if items[..i].iter().any(|other| key_of(other) == key) {
-                let shown_key: Map<String, Value> = keys
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .zip(key.iter())
-                    .map(|(k, v)| (k.to_string(), v.clone()))
-                    .collect();
-                causes.push(Cause {
-                    reason: "FieldValueDuplicate",
-                    field: format!("{path}[{i}]"),
-                    message: format!("Duplicate value: {}", Value::Object(shown_key)),
-                });
+        Value::Object(map) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            for (key, value) in map {
+                if let Some(child) = props.and_then(|p| p.get(key)).or(additional) {
+                    validate_lists(value, child, &join(path, key), causes);
+                }
             }
         }
-    }
-    if let Some(item_schema) = schema.get("items") {
-        for (i, item) in items.iter().enumerate() {
-            validate_value(item, item_schema, &format!("{path}[{i}]"), causes);
-        }
+        _ => {}
     }
 }
 
 fn validate_object(map: &Map<String, Value>, schema: &Value, path: &str, causes: &mut Vec<Cause>) {
-    if let Some(required) = schema.get("required").and_then(Value::as_array) {
-        for r in required.iter().filter_map(Value::as_str) {
-            if !map.contains_key(r) {
-                causes.push(Cause::required(join(path, r)));
-            }
-        }
+    let p = in_body(path);
+    // Property counts end the object's checks when they fail (kube-openapi).
+    if let Some(min) = schema.get("minProperties").and_then(Value::as_u64)
+        && (map.len() as u64) < min
+    {
+        causes.push(invalid_with(
+            path,
+            &Value::Number(map.len().into()),
+            format!("{p} should have at least {min} properties"),
+        ));
+        return;
     }
-    let p = body_path(path);
     if let Some(max) = schema.get("maxProperties").and_then(Value::as_u64)
         && map.len() as u64 > max
     {
@@ -506,23 +602,140 @@ fn validate_object(map: &Map<String, Value>, schema: &Value, path: &str, causes:
             field: path.to_string(),
             message: format!("Too many: {}: must have at most {max} items", map.len()),
         });
-    }
-    if let Some(min) = schema.get("minProperties").and_then(Value::as_u64)
-        && (map.len() as u64) < min
-    {
-        causes.push(invalid_with(
-            path,
-            &Value::Number(map.len().into()),
-            format!("{p} in body should have at least {min} properties"),
-        ));
+        return;
     }
     let props = schema.get("properties").and_then(Value::as_object);
     let additional = schema.get("additionalProperties").filter(|a| a.is_object());
-    for (key, value) in map {
-        let child = props.and_then(|p| p.get(key)).or(additional);
-        if let Some(child) = child {
-            validate_value(value, child, &join(path, key), causes);
+    if let Some(additional) = additional {
+        for (key, value) in map {
+            if props.is_none_or(|p| !p.contains_key(key)) {
+                validate_value(value, additional, &join(path, key), causes);
+            }
         }
+    }
+    if let Some(props) = props {
+        for (key, child) in props {
+            if let Some(value) = map.get(key) {
+                validate_value(value, child, &join(path, key), causes);
+            }
+        }
+    }
+    if let Some(required) = schema.get("required").and_then(Value::as_array) {
+        for r in required.iter().filter_map(Value::as_str) {
+            if !map.contains_key(r) {
+                causes.push(Cause::required(join(path, r)));
+            }
+        }
+    }
+}
+
+fn is_embedded(schema: &Value) -> bool {
+    schema
+        .get("x-kubernetes-embedded-resource")
+        .and_then(Value::as_bool)
+        == Some(true)
+}
+
+/// Embedded resources (`x-kubernetes-embedded-resource`): apiVersion and kind are
+/// required and well formed, metadata follows ObjectMeta's rules.
+fn validate_embedded(v: &Value, schema: &Value, path: &str, causes: &mut Vec<Cause>) {
+    match v {
+        Value::Object(map) => {
+            if is_embedded(schema) {
+                embedded_resource(map, path, causes);
+            }
+            let props = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            for (key, value) in map {
+                if is_embedded(schema) && matches!(key.as_str(), "apiVersion" | "kind" | "metadata")
+                {
+                    continue;
+                }
+                if let Some(child) = props.and_then(|p| p.get(key)).or(additional) {
+                    validate_embedded(value, child, &join(path, key), causes);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    validate_embedded(item, item_schema, &format!("{path}[{i}]"), causes);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn embedded_resource(map: &Map<String, Value>, path: &str, causes: &mut Vec<Cause>) {
+    for k in ["apiVersion", "kind"] {
+        if !map.contains_key(k) {
+            causes.push(Cause {
+                reason: "FieldValueRequired",
+                field: join(path, k),
+                message: "Required value: must not be empty".into(),
+            });
+        }
+    }
+    if let Some(v) = map.get("apiVersion") {
+        let field = join(path, "apiVersion");
+        match v.as_str() {
+            None => causes.push(invalid_with(&field, v, "must be a string".into())),
+            Some("") => causes.push(invalid_with(&field, v, "must not be empty".into())),
+            Some(s) if s.matches('/').count() > 1 => causes.push(invalid_with(
+                &field,
+                v,
+                format!("unexpected GroupVersion string: {s}"),
+            )),
+            Some(_) => {}
+        }
+    }
+    if let Some(v) = map.get("kind") {
+        let field = join(path, "kind");
+        match v.as_str() {
+            None => causes.push(invalid_with(&field, v, "must be a string".into())),
+            Some("") => causes.push(invalid_with(&field, v, "must not be empty".into())),
+            Some(s) => {
+                if let Err(msgs) = crate::validation::dns1035_label(&s.to_lowercase()) {
+                    causes.push(invalid_with(
+                        &field,
+                        v,
+                        format!(
+                            "may have mixed case, but should otherwise match: {}",
+                            msgs.join(",")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(meta) = map.get("metadata") {
+        let base = join(path, "metadata");
+        let Some(m) = meta.as_object() else {
+            causes.push(invalid_with(&base, meta, "must be an object".into()));
+            return;
+        };
+        for k in ["name", "generateName"] {
+            let Some(name) = m.get(k).and_then(Value::as_str).filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            let rule = crate::validate::meta::NameRule::Subdomain;
+            if let Err(msgs) = crate::validate::meta::check_name(rule, name, k == "generateName") {
+                for msg in msgs {
+                    causes.push(Cause::invalid(join(&base, k), name, &msg));
+                }
+            }
+        }
+        crate::validate::util::labels(
+            m.get("labels").and_then(Value::as_object),
+            &join(&base, "labels"),
+            causes,
+        );
+        crate::validate::meta::annotations(
+            m.get("annotations").and_then(Value::as_object),
+            &join(&base, "annotations"),
+            causes,
+        );
     }
 }
 
@@ -556,7 +769,7 @@ mod tests {
     }
 
     fn messages(obj: Value) -> Vec<String> {
-        validate(&obj, &schema())
+        validate(&obj, None, &schema())
             .iter()
             .map(Cause::to_message)
             .collect()
@@ -649,5 +862,280 @@ mod tests {
                 "spec.labels.a: Invalid value: \"integer\": spec.labels.a in body must be of type string: \"integer\""
             ]
         );
+    }
+
+    fn rules_schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "x-kubernetes-validations": [
+                        {"rule": "self.minReplicas <= self.replicas", "message": "replicas must be at least minReplicas"},
+                        {"rule": "!has(self.mode) || self.mode != 'off' || self.replicas == 0", "messageExpression": "'mode off needs 0 replicas, got ' + string(self.replicas)"},
+                        {"rule": "self.name.startsWith('x')", "reason": "FieldValueForbidden", "fieldPath": ".name"},
+                        {"rule": "self.replicas < 100", "reason": "FieldValueRequired", "message": "too big"},
+                        {"rule": "self.replicas != 42", "reason": "FieldValueDuplicate"},
+                        {"rule": "self.replicas / self.minReplicas >= 1"}
+                    ],
+                    "properties": {
+                        "replicas": {"type": "integer"},
+                        "minReplicas": {"type": "integer"},
+                        "mode": {"type": "string"},
+                        "name": {"type": "string", "x-kubernetes-validations": [{"rule": "self.matches('^[a-z]+$')"}]},
+                        "immutable": {"type": "string", "x-kubernetes-validations": [{"rule": "self == oldSelf", "message": "Value is immutable"}]},
+                        "ratio": {"type": "number", "x-kubernetes-validations": [{"rule": "self == 1.0"}]},
+                        "tags": {"type": "array", "items": {"type": "string"},
+                                 "x-kubernetes-validations": [{"rule": "self.all(t, size(t) <= 3)", "message": "tags are short"}, {"rule": "self.isSorted()"}]},
+                        "labels": {"type": "object", "additionalProperties": {"type": "string", "x-kubernetes-validations": [{"rule": "self != 'bad'"}]}},
+                        "template": {"type": "object", "x-kubernetes-embedded-resource": true, "x-kubernetes-preserve-unknown-fields": true},
+                        "count": {"type": "integer", "maximum": 5}
+                    }
+                }
+            }
+        })
+    }
+
+    fn rule_messages(obj: Value, old: Option<Value>) -> Vec<String> {
+        validate(&obj, old.as_ref(), &rules_schema())
+            .iter()
+            .map(Cause::to_message)
+            .collect()
+    }
+
+    #[test]
+    fn cel_rules_report_upstream_messages() {
+        let base = json!({"replicas": 3, "minReplicas": 1, "name": "xab"});
+        let with = |patch: Value| {
+            let mut spec = base.clone();
+            if let (Some(m), Some(p)) = (spec.as_object_mut(), patch.as_object()) {
+                for (k, v) in p {
+                    m.insert(k.clone(), v.clone());
+                }
+            }
+            json!({"apiVersion": "x.io/v1", "kind": "W", "metadata": {"name": "a"}, "spec": spec})
+        };
+        let cases: Vec<(&str, Value, Option<Value>, Vec<&str>)> = vec![
+            ("valid", with(json!({})), None, vec![]),
+            (
+                "message",
+                with(json!({"minReplicas": 5, "replicas": 5, "name": "xab"})),
+                None,
+                vec![],
+            ),
+            (
+                "message used",
+                with(json!({"minReplicas": 4})),
+                None,
+                vec![
+                    "spec: Invalid value: \"object\": replicas must be at least minReplicas",
+                    "spec: Invalid value: \"object\": failed rule: self.replicas / self.minReplicas >= 1",
+                ],
+            ),
+            (
+                "messageExpression",
+                with(json!({"mode": "off"})),
+                None,
+                vec!["spec: Invalid value: \"object\": mode off needs 0 replicas, got 3"],
+            ),
+            (
+                "forbidden reason and fieldPath",
+                with(json!({"name": "abc"})),
+                None,
+                vec!["spec.name: Forbidden: failed rule: self.name.startsWith('x')"],
+            ),
+            (
+                "required reason",
+                with(json!({"replicas": 150})),
+                None,
+                vec!["spec: Required value: too big"],
+            ),
+            (
+                "duplicate reason",
+                with(json!({"replicas": 42})),
+                None,
+                vec!["spec: Duplicate value: \"object\""],
+            ),
+            (
+                "runtime error",
+                with(json!({"minReplicas": 0, "replicas": 0})),
+                None,
+                vec![
+                    "spec: Invalid value: \"object\": division by zero evaluating rule: self.replicas / self.minReplicas >= 1",
+                ],
+            ),
+            (
+                "no such key",
+                json!({"spec": {"minReplicas": 1, "name": "xa"}}),
+                None,
+                vec![
+                    "spec: Invalid value: \"object\": no such key: replicas evaluating rule: replicas must be at least minReplicas",
+                    "spec: Invalid value: \"object\": no such key: replicas evaluating rule: too big",
+                    "spec: Invalid value: \"object\": no such key: replicas evaluating rule: self.replicas != 42",
+                    "spec: Invalid value: \"object\": no such key: replicas evaluating rule: self.replicas / self.minReplicas >= 1",
+                ],
+            ),
+            (
+                "nested rule without message",
+                with(json!({"name": "x1"})),
+                None,
+                vec!["spec.name: Invalid value: \"string\": failed rule: self.matches('^[a-z]+$')"],
+            ),
+            (
+                "number is a double",
+                with(json!({"ratio": 1})),
+                None,
+                vec![],
+            ),
+            (
+                "list macros",
+                with(json!({"tags": ["a", "long"]})),
+                None,
+                vec!["spec.tags: Invalid value: \"array\": tags are short"],
+            ),
+            (
+                "kubernetes list library",
+                with(json!({"tags": ["b", "a"]})),
+                None,
+                vec!["spec.tags: Invalid value: \"array\": failed rule: self.isSorted()"],
+            ),
+            (
+                "map values",
+                with(json!({"labels": {"k": "bad"}})),
+                None,
+                vec!["spec.labels[k]: Invalid value: \"string\": failed rule: self != 'bad'"],
+            ),
+            (
+                "transition rule skipped on create",
+                with(json!({"immutable": "a"})),
+                None,
+                vec![],
+            ),
+            (
+                "transition rule on update",
+                with(json!({"immutable": "b"})),
+                Some(with(json!({"immutable": "a"}))),
+                vec!["spec.immutable: Invalid value: \"string\": Value is immutable"],
+            ),
+            (
+                "transition rule without old value",
+                with(json!({"immutable": "b"})),
+                Some(with(json!({}))),
+                vec![],
+            ),
+            (
+                "blocking schema error skips rules",
+                with(json!({"count": 7, "replicas": "x"})),
+                None,
+                vec![
+                    "spec.replicas: Invalid value: \"string\": spec.replicas in body must be of type integer: \"string\"",
+                    "spec.count: Invalid value: 7: spec.count in body should be less than or equal to 5",
+                    ": Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
+                ],
+            ),
+            (
+                "embedded resource needs apiVersion and kind",
+                with(json!({"template": {"metadata": {"name": "Bad_Name"}}})),
+                None,
+                vec![
+                    "spec.template.apiVersion: Required value: must not be empty",
+                    "spec.template.kind: Required value: must not be empty",
+                    "spec.template.metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+                    ": Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
+                ],
+            ),
+            (
+                "embedded resource kind",
+                with(json!({"template": {"apiVersion": "a/b/c", "kind": "my_kind"}})),
+                None,
+                vec![
+                    "spec.template.apiVersion: Invalid value: \"a/b/c\": unexpected GroupVersion string: a/b/c",
+                    "spec.template.kind: Invalid value: \"my_kind\": may have mixed case, but should otherwise match: a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+                ],
+            ),
+        ];
+        for (name, obj, old, want) in cases {
+            assert_eq!(rule_messages(obj, old), want, "case {name}");
+        }
+    }
+
+    #[test]
+    fn schema_errors_in_kube_openapi_order() {
+        // Per value: type, string, format, number, array, enum, then object
+        // (properties in declaration order, then required).
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "required": ["a", "b"],
+            "properties": {
+                "n": {"type": "integer", "multipleOf": 2, "maximum": 3},
+                "s": {"type": "string", "maxLength": 2, "pattern": "^a", "enum": ["a"]},
+                "l": {"type": "array", "minItems": 3, "items": {"type": "integer"}}}}}});
+        let got: Vec<String> = validate(
+            &json!({"spec": {"n": 5, "s": "bcd", "l": ["x"]}}),
+            None,
+            &schema,
+        )
+        .iter()
+        .map(Cause::to_message)
+        .collect();
+        assert_eq!(
+            got,
+            vec![
+                "spec.n: Invalid value: 5: spec.n in body should be a multiple of 2",
+                "spec.n: Invalid value: 5: spec.n in body should be less than or equal to 3",
+                "spec.s: Too long: may not be more than 2 bytes",
+                "spec.s: Invalid value: \"bcd\": spec.s in body should match '^a'",
+                "spec.s: Unsupported value: \"bcd\": supported values: \"a\"",
+                "spec.l[0]: Invalid value: \"string\": spec.l[0] in body must be of type integer: \"string\"",
+                "spec.l: Invalid value: [\"x\"]: spec.l in body should have at least 3 items",
+                "spec.a: Required value",
+                "spec.b: Required value",
+            ]
+        );
+    }
+
+    #[test]
+    fn formats_are_validated_with_type_invalid() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "mail": {"type": "string", "format": "email"},
+            "when": {"type": "string", "format": "date-time"},
+            "free": {"type": "string", "format": "my-own-format"}}}}});
+        let causes = validate(
+            &json!({"spec": {"mail": "nope", "when": "2024-01-01T00:00:00Z", "free": "x"}}),
+            None,
+            &schema,
+        );
+        assert_eq!(causes.len(), 1);
+        assert_eq!(causes[0].reason, "FieldValueTypeInvalid");
+        assert_eq!(
+            causes[0].to_message(),
+            "spec.mail: Invalid value: \"nope\": spec.mail in body must be of type email: \"nope\""
+        );
+    }
+
+    #[test]
+    fn nulls_without_default_are_dropped_and_defaults_fill_nulls() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "a": {"type": "string"},
+            "b": {"type": "string", "nullable": true},
+            "c": {"type": "string", "default": "d"}}}}});
+        let mut obj = json!({"spec": {"a": null, "b": null, "c": null}});
+        apply_defaults(&mut obj, &schema);
+        assert_eq!(obj, json!({"spec": {"b": null, "c": "d"}}));
+    }
+
+    #[test]
+    fn embedded_metadata_is_pruned_to_object_meta() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "template": {"type": "object", "x-kubernetes-embedded-resource": true,
+                         "properties": {"spec": {"type": "object"}}}}}}});
+        let mut obj = json!({"spec": {"template": {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "bogus": 1}, "spec": {}, "extra": 1}}});
+        let pruned = prune(&mut obj, &schema);
+        assert_eq!(
+            pruned,
+            vec!["spec.template.extra", "spec.template.metadata.bogus"]
+        );
+        assert_eq!(obj["spec"]["template"]["metadata"], json!({"name": "p"}));
+        assert_eq!(obj["spec"]["template"]["kind"], "Pod");
     }
 }
