@@ -64,8 +64,32 @@ pub fn selector_view(obj: &Value) -> Value {
         }
     }
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
-    for field in crate::rest::supported_fields(kind) {
-        let value = crate::rest::selectable_value(kind, field, obj);
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let custom =
+        apimachinery::registry::lookup_kind(api_version, kind).and_then(crate::crd::version_of);
+    let fields: Vec<&str> = match &custom {
+        Some(v) => v
+            .served
+            .selectable_fields
+            .iter()
+            .map(String::as_str)
+            .collect(),
+        None => crate::rest::supported_fields(kind).to_vec(),
+    };
+    for field in fields {
+        let value = match &custom {
+            Some(_) => apimachinery::crd::columns::evaluate(obj, &format!(".{field}"))
+                .first()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default(),
+            None => crate::rest::selectable_value(kind, field, obj),
+        };
         let mut dst = &mut view;
         let parts: Vec<&str> = field.split('.').collect();
         for (i, part) in parts.iter().enumerate() {

@@ -90,13 +90,19 @@ impl Filter {
             .map_err(ApiError::bad_request)?;
         let fields = FieldSelector::parse(ctx.q("fieldSelector").unwrap_or_default())
             .map_err(ApiError::bad_request)?;
-        let supported = if info.custom {
-            &[]
-        } else {
-            supported_fields(info.kind)
+        let custom = crate::crd::version_of(info);
+        let supported: Vec<&str> = match &custom {
+            Some(v) => v
+                .served
+                .selectable_fields
+                .iter()
+                .map(String::as_str)
+                .collect(),
+            None if info.custom => Vec::new(),
+            None => supported_fields(info.kind).to_vec(),
         };
         fields
-            .check_supported(info.kind, &info.api_version(), supported)
+            .check_supported(info.kind, &info.api_version(), &supported)
             .map_err(ApiError::bad_request)?;
         Ok(Filter { labels, fields })
     }

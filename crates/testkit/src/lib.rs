@@ -10,6 +10,7 @@ pub mod images;
 pub mod known_failures;
 pub mod kubectl;
 pub mod oci;
+pub mod operator;
 pub mod pods;
 pub mod registry;
 pub mod wait;

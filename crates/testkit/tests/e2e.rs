@@ -16,16 +16,21 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, ensure};
 use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, PostParams};
+use kube::runtime::wait::{await_condition, conditions};
 use serde_json::Value;
 use testkit::cluster::workspace_dir;
 use testkit::host::{
     containerd_container_ids, find_on_path, ipv4_in_cidr, is_root, mentions_ip, nft_table,
 };
 use testkit::http::get_demo;
+use testkit::operator;
 use testkit::pods::{
     condition_is_true, items, name_of, ready_pods, wait_for_ready_pods, wait_for_replies_from,
 };
 use testkit::{Cluster, ClusterOptions, DEMO_IMAGE, Kubectl, wait_for};
+use tokio_util::sync::CancellationToken;
 
 /// Pods need an image import, a sandbox, CNI and a container start.
 const POD_TIMEOUT: Duration = Duration::from_secs(180);
@@ -56,6 +61,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("logs_and_events", logs_and_events),
     ("image_from_registry", image_from_registry),
     ("cleanup", cleanup),
+    ("operator", operator),
 ];
 
 fn main() -> ExitCode {
@@ -630,6 +636,272 @@ fn cleanup(ctx: &Ctx) -> Result<()> {
     let reg_containers = container_ids(&reg_pod);
     k.run(&["delete", "pod", "regpod"])?;
     wait_for_containers_of_remaining_pods(ctx, &reg_containers)?;
+    Ok(())
+}
+
+/// The name of the Website the operator scenario creates (and of its Deployment/Service).
+const WEBSITE: &str = "site";
+
+/// Chapter 16's Website operator (`testkit::operator`, kube-rs' CustomResource derive and
+/// Controller) against the cluster: install its CRD, run it, and drive a Website through
+/// creation, scaling, a message change and deletion with kubectl.
+fn operator(ctx: &Ctx) -> Result<()> {
+    let client = ctx.runtime.block_on(ctx.cluster.client())?;
+    let crd_name = operator::crd()
+        .metadata
+        .name
+        .ok_or_else(|| anyhow!("the derived CRD has no name"))?;
+    ctx.runtime.block_on(async {
+        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+        crds.create(&PostParams::default(), &operator::crd())
+            .await?;
+        tokio::time::timeout(
+            CONVERGE_TIMEOUT,
+            await_condition(crds, &crd_name, conditions::is_crd_established()),
+        )
+        .await
+        .map_err(|_| anyhow!("CRD {crd_name} not Established within {CONVERGE_TIMEOUT:?}"))??;
+        anyhow::Ok(())
+    })?;
+
+    let shutdown = CancellationToken::new();
+    // Stops the operator even if the lifecycle panics.
+    let _stop_on_unwind = shutdown.clone().drop_guard();
+    let task = ctx
+        .runtime
+        .spawn(operator::run(client.clone(), shutdown.clone()));
+    let lifecycle = website_lifecycle(ctx);
+    // Stop the operator before its CRD goes away.
+    shutdown.cancel();
+    let stopped = ctx
+        .runtime
+        .block_on(async { tokio::time::timeout(CONVERGE_TIMEOUT, task).await });
+    lifecycle?;
+    match stopped {
+        Err(_) => {
+            return Err(anyhow!(
+                "the operator did not stop within {CONVERGE_TIMEOUT:?}"
+            ));
+        }
+        Ok(Err(join)) => return Err(anyhow!("the operator task failed: {join}")),
+        Ok(Ok(Err(e))) => return Err(anyhow!("the operator failed: {e}")),
+        Ok(Ok(Ok(()))) => {}
+    }
+
+    let k = &ctx.kubectl;
+    let out = k.run(&["delete", "crd", &crd_name])?;
+    ensure!(
+        out.stdout.contains(&format!(
+            "customresourcedefinition.apiextensions.k8s.io \"{crd_name}\" deleted"
+        )),
+        "{}",
+        out.stdout
+    );
+    wait_for(
+        &format!("CRD {crd_name} to be gone"),
+        CONVERGE_TIMEOUT,
+        || {
+            let crds = k.json(&["get", "crds"])?;
+            let left = items(&crds).iter().any(|c| name_of(c) == crd_name);
+            anyhow::Ok((!left).then_some(()))
+        },
+    )?;
+    Ok(())
+}
+
+/// What the operator scenario does while the operator runs.
+fn website_lifecycle(ctx: &Ctx) -> Result<()> {
+    let k = &ctx.kubectl;
+    let selector = operator::selector(WEBSITE);
+
+    let manifest = tempfile::Builder::new()
+        .suffix(".json")
+        .tempfile()
+        .context("creating the Website manifest")?;
+    let website = serde_json::json!({
+        "apiVersion": "demo.k8rs.io/v1",
+        "kind": "Website",
+        "metadata": {"name": WEBSITE},
+        "spec": {"replicas": 2, "message": "Hello from the Website operator"}
+    });
+    std::fs::write(manifest.path(), serde_json::to_vec_pretty(&website)?)?;
+    let path = manifest.path().to_string_lossy().into_owned();
+    let out = k.run(&["apply", "-f", &path])?;
+    ensure!(
+        out.stdout
+            .contains(&format!("website.demo.k8rs.io/{WEBSITE} created")),
+        "{}",
+        out.stdout
+    );
+
+    wait_for(
+        "the Deployment and Service controlled by the Website",
+        CONVERGE_TIMEOUT,
+        || {
+            let deploy = k.json(&["get", "deployments", "-l", &selector])?;
+            let svc = k.json(&["get", "services", "-l", &selector])?;
+            let owned = |list: &Value| {
+                items(list)
+                    .iter()
+                    .any(|o| name_of(o) == WEBSITE && is_controlled_by(o, "Website", WEBSITE))
+            };
+            anyhow::Ok((owned(&deploy) && owned(&svc)).then_some(()))
+        },
+    )?;
+    let pods = wait_for_ready_pods(k, &selector, 2, POD_TIMEOUT)?;
+    for pod in &pods {
+        ensure_pod_message(pod, "Hello from the Website operator")?;
+    }
+    wait_for_website_ready(k, 2)?;
+
+    let cluster_ip = service_cluster_ip(k, WEBSITE)?;
+    let names: BTreeSet<String> = pods.iter().map(|p| name_of(p).to_string()).collect();
+    wait_for_replies_from(
+        SocketAddr::new(cluster_ip.parse()?, 80),
+        &names,
+        CONVERGE_TIMEOUT,
+    )
+    .context("the Website's Service reaching its pods")?;
+
+    // The scale subresource: kubectl scales the Website, the operator the Deployment.
+    let out = k.run(&["scale", &format!("ws/{WEBSITE}"), "--replicas=3"])?;
+    ensure!(
+        out.stdout
+            .contains(&format!("website.demo.k8rs.io/{WEBSITE} scaled")),
+        "{}",
+        out.stdout
+    );
+    wait_for(
+        "the Deployment to follow the scale",
+        CONVERGE_TIMEOUT,
+        || {
+            let d = k.json(&["get", "deployment", WEBSITE])?;
+            anyhow::Ok(
+                (d.pointer("/spec/replicas").and_then(Value::as_i64) == Some(3)).then_some(()),
+            )
+        },
+    )?;
+    let pods = wait_for_ready_pods(k, &selector, 3, POD_TIMEOUT)?;
+    wait_for_website_ready(k, 3)?;
+
+    // A new message changes the pod template: the Deployment rolls every pod.
+    let message = "Hello again, after a rollout";
+    let old: BTreeSet<String> = pods.iter().map(|p| name_of(p).to_string()).collect();
+    let patch = serde_json::json!({"spec": {"message": message}}).to_string();
+    let out = k.run(&["patch", "ws", WEBSITE, "--type=merge", "-p", &patch])?;
+    ensure!(
+        out.stdout
+            .contains(&format!("website.demo.k8rs.io/{WEBSITE} patched")),
+        "{}",
+        out.stdout
+    );
+    let rolled = wait_for("the pods to roll to the new message", POD_TIMEOUT, || {
+        let pods = wait_for_ready_pods(k, &selector, 3, Duration::ZERO)?;
+        let fresh = pods
+            .iter()
+            .all(|p| !old.contains(name_of(p)) && ensure_pod_message(p, message).is_ok());
+        anyhow::Ok(fresh.then_some(pods))
+    })?;
+    wait_for_website_ready(k, 3)?;
+    let names: BTreeSet<String> = rolled.iter().map(|p| name_of(p).to_string()).collect();
+    wait_for_replies_from(
+        SocketAddr::new(cluster_ip.parse()?, 80),
+        &names,
+        CONVERGE_TIMEOUT,
+    )
+    .context("the Service reaching the rolled pods")?;
+
+    // Deleting the Website garbage-collects what it controls.
+    let out = k.run(&["delete", "ws", WEBSITE])?;
+    ensure!(
+        out.stdout
+            .contains(&format!("website.demo.k8rs.io \"{WEBSITE}\" deleted")),
+        "{}",
+        out.stdout
+    );
+    wait_for(
+        "the Website's Deployment, Service and pods to be garbage collected",
+        POD_TIMEOUT,
+        || {
+            let left: Vec<String> = ["deployments", "services", "replicasets", "pods"]
+                .into_iter()
+                .map(|kind| {
+                    let list = k.json(&["get", kind, "-l", &selector])?;
+                    anyhow::Ok(
+                        items(&list)
+                            .iter()
+                            .map(|o| format!("{kind}/{}", name_of(o)))
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect();
+            if left.is_empty() {
+                Ok(Some(()))
+            } else {
+                Err(anyhow!("still there: {left:?}"))
+            }
+        },
+    )?;
+    Ok(())
+}
+
+/// The Website reports `replicas` ready replicas in its status and in the READY column of
+/// `kubectl get ws` (the CRD's printer columns).
+fn wait_for_website_ready(k: &Kubectl, replicas: i64) -> Result<()> {
+    wait_for(
+        &format!("Website {WEBSITE} to report {replicas} ready replicas"),
+        CONVERGE_TIMEOUT,
+        || {
+            let ws = k.json(&["get", "ws", WEBSITE])?;
+            let ready = ws.pointer("/status/readyReplicas").and_then(Value::as_i64);
+            if ready != Some(replicas) || !condition_is_true(&ws, operator::READY_CONDITION) {
+                return Err(anyhow!("status: {:#}", ws["status"]));
+            }
+            let table = k.run(&["get", "ws"])?.stdout;
+            let mut lines = table
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>());
+            let header = lines.next().unwrap_or_default();
+            ensure!(
+                header == ["NAME", "REPLICAS", "READY", "AGE"],
+                "kubectl get ws header {header:?}:\n{table}"
+            );
+            let want = replicas.to_string();
+            let row_ok = lines.any(|row| {
+                row.first() == Some(&WEBSITE)
+                    && row.get(1) == Some(&want.as_str())
+                    && row.get(2) == Some(&want.as_str())
+            });
+            if row_ok {
+                Ok(Some(()))
+            } else {
+                Err(anyhow!("no row `{WEBSITE} {want} {want}` in:\n{table}"))
+            }
+        },
+    )?;
+    Ok(())
+}
+
+/// The pod's container carries `message` in the operator's environment variable.
+fn ensure_pod_message(pod: &Value, message: &str) -> Result<()> {
+    let env = pod
+        .pointer("/spec/containers/0/env")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let value = env
+        .iter()
+        .find(|e| e.get("name").and_then(Value::as_str) == Some(operator::MESSAGE_ENV))
+        .and_then(|e| e.get("value").and_then(Value::as_str));
+    ensure!(
+        value == Some(message),
+        "pod {} has {}={value:?}, want {message:?}",
+        name_of(pod),
+        operator::MESSAGE_ENV
+    );
     Ok(())
 }
 

@@ -36,6 +36,8 @@ pub struct ServedVersion {
     /// `openAPIV3Schema`.
     pub schema: Option<Value>,
     pub columns: Vec<PrinterColumn>,
+    /// `selectableFields` as field selector names (`spec.color` for `.spec.color`).
+    pub selectable_fields: Vec<String>,
 }
 
 fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
@@ -245,6 +247,14 @@ pub fn served_versions(crd: &Value) -> Vec<ServedVersion> {
                 scale,
                 schema: v.pointer("/schema/openAPIV3Schema").cloned(),
                 columns: PrinterColumn::of_version(v),
+                selectable_fields: v
+                    .get("selectableFields")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.get("jsonPath").and_then(Value::as_str))
+                    .map(|p| p.trim_start_matches('.').to_string())
+                    .collect(),
             }
         })
         .collect();
