@@ -541,6 +541,18 @@ pub fn pod_spec(spec: &mut Value) {
     let Some(s) = spec.as_object_mut() else {
         return;
     };
+    // Requests default to limits: SetDefaults_Pod does this for a Pod's containers, not
+    // for pod templates.
+    for key in ["containers", "initContainers"] {
+        for c in s
+            .get_mut(key)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            requests_from_limits(c);
+        }
+    }
     default(s, "preemptionPolicy", json!("PreemptLowerPriority"));
     default(s, "priority", json!(0));
     if s.get("serviceAccountName").is_none_or(Value::is_null) {
@@ -561,6 +573,20 @@ pub fn pod_spec(spec: &mut Value) {
             });
             if !present {
                 list.push(json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}));
+            }
+        }
+    }
+}
+
+fn requests_from_limits(c: &mut Value) {
+    if let Some(res) = c.get_mut("resources").and_then(Value::as_object_mut)
+        && let Some(limits) = res.get("limits").and_then(Value::as_object).cloned()
+        && !limits.is_empty()
+    {
+        let req = res.entry("requests").or_insert_with(|| json!({}));
+        if let Some(req) = req.as_object_mut() {
+            for (k, v) in limits {
+                req.entry(k).or_insert(v);
             }
         }
     }
@@ -638,18 +664,6 @@ fn container(c: &mut Value, host_network: bool) {
                 if host_network && let Some(cp) = p.get("containerPort").cloned() {
                     default(p, "hostPort", cp);
                 }
-            }
-        }
-    }
-    // Requests default to limits (SetDefaults_Pod does this for every container).
-    if let Some(res) = m.get_mut("resources").and_then(Value::as_object_mut)
-        && let Some(limits) = res.get("limits").and_then(Value::as_object).cloned()
-        && !limits.is_empty()
-    {
-        let req = res.entry("requests").or_insert_with(|| json!({}));
-        if let Some(req) = req.as_object_mut() {
-            for (k, v) in limits {
-                req.entry(k).or_insert(v);
             }
         }
     }
@@ -776,6 +790,21 @@ mod tests {
         assert_eq!(c["readinessProbe"]["timeoutSeconds"], 1);
         assert_eq!(c["readinessProbe"]["failureThreshold"], 3);
         assert_eq!(c["readinessProbe"]["httpGet"]["scheme"], "HTTP");
+    }
+
+    #[test]
+    fn requests_default_to_limits_in_pods_only() {
+        let limited = json!({"name": "c", "image": "i", "resources": {"limits": {"cpu": "200m"}}});
+        let mut d = json!({"spec": {"template": {"spec": {"containers": [limited.clone()]}}}});
+        apply("Deployment", &mut d);
+        let res = &d["spec"]["template"]["spec"]["containers"][0]["resources"];
+        assert_eq!(res, &json!({"limits": {"cpu": "200m"}}));
+        let mut p = json!({"spec": {"containers": [limited]}});
+        apply("Pod", &mut p);
+        assert_eq!(
+            p["spec"]["containers"][0]["resources"]["requests"]["cpu"],
+            "200m"
+        );
     }
 
     #[test]

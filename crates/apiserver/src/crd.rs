@@ -276,68 +276,132 @@ fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-/// Names a definition's group already has in use, by whichever definition came first.
+/// The names a group's definitions hold (their `status.acceptedNames`): resource names
+/// (plural, singular, short names) and kinds (kind, listKind).
 #[derive(Default)]
-struct GroupNames {
-    plurals: HashSet<String>,
-    singulars: HashSet<String>,
+struct UsedNames {
+    resources: HashSet<String>,
     kinds: HashSet<String>,
-    list_kinds: HashSet<String>,
-    short_names: HashSet<String>,
 }
 
-impl GroupNames {
-    /// The first conflict of `names` with names in use: (reason, message).
-    fn conflict(&self, names: &Value) -> Option<(&'static str, String)> {
-        let get = |k: &str| names.get(k).and_then(Value::as_str).unwrap_or_default();
-        let checks: [(&str, &HashSet<String>, &'static str); 4] = [
-            ("plural", &self.plurals, "PluralConflict"),
-            ("singular", &self.singulars, "SingularConflict"),
-            ("kind", &self.kinds, "KindConflict"),
-            ("listKind", &self.list_kinds, "ListKindConflict"),
-        ];
-        for (field, used, reason) in checks {
-            let v = get(field);
-            if !v.is_empty() && used.contains(v) {
-                return Some((reason, format!("{v:?} is already in use")));
+impl UsedNames {
+    fn of_group<'a>(accepted: impl Iterator<Item = &'a Value>) -> UsedNames {
+        let mut used = UsedNames::default();
+        for names in accepted {
+            for k in ["plural", "singular"] {
+                used.resources
+                    .insert(str_at(names, &format!("/{k}")).to_string());
+            }
+            for short in strings(names.get("shortNames")) {
+                used.resources.insert(short);
+            }
+            for k in ["kind", "listKind"] {
+                used.kinds
+                    .insert(str_at(names, &format!("/{k}")).to_string());
             }
         }
-        for short in names
-            .get("shortNames")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            if self.short_names.contains(short) {
-                return Some(("ShortNamesConflict", format!("{short:?} is already in use")));
-            }
-        }
-        None
+        used
     }
+}
 
-    fn add(&mut self, names: &Value) {
-        let get = |k: &str| {
-            names
-                .get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        self.plurals.insert(get("plural"));
-        self.singulars.insert(get("singular"));
-        self.kinds.insert(get("kind"));
-        self.list_kinds.insert(get("listKind"));
-        for s in names
-            .get("shortNames")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            self.short_names.insert(s.to_string());
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A requested name is fine if the definition already holds it or nobody does.
+fn fresh_or_ours(requested: &str, accepted: &str, used: &HashSet<String>) -> Result<(), String> {
+    if requested == accepted || !used.contains(requested) {
+        Ok(())
+    } else {
+        Err(format!("{requested:?} is already in use"))
+    }
+}
+
+/// The names a definition may use and its NamesAccepted condition, as upstream's naming
+/// controller decides them: each requested name that is its own already or unused is
+/// accepted; the condition reports the last conflict found (plural, singular, short names,
+/// kind, listKind, in that order).
+fn accept_names(crd: &Value, used: &UsedNames) -> (Value, Option<(&'static str, String)>) {
+    let requested = crd.pointer("/spec/names").cloned().unwrap_or(json!({}));
+    let accepted = crd
+        .pointer("/status/acceptedNames")
+        .cloned()
+        .unwrap_or(json!({}));
+    let req = |k: &str| str_at(&requested, &format!("/{k}")).to_string();
+    let acc = |k: &str| str_at(&accepted, &format!("/{k}")).to_string();
+    let mut names = serde_json::Map::new();
+    let mut conflict = None;
+    // One name: the requested value if accepted, else the held one and a conflict.
+    let take = |field: &str, reason: &'static str, set: &HashSet<String>| match fresh_or_ours(
+        &req(field),
+        &acc(field),
+        set,
+    ) {
+        Ok(()) => (json!(req(field)), None),
+        Err(message) => (json!(acc(field)), Some((reason, message))),
+    };
+    for (field, reason) in [
+        ("plural", "PluralConflict"),
+        ("singular", "SingularConflict"),
+    ] {
+        let (value, c) = take(field, reason, &used.resources);
+        names.insert(field.into(), value);
+        conflict = c.or(conflict);
+    }
+    let requested_short = strings(requested.get("shortNames"));
+    let accepted_short = strings(accepted.get("shortNames"));
+    let mut short_conflicts = Vec::new();
+    if requested_short != accepted_short {
+        for short in &requested_short {
+            // Ours already, or our own plural/singular (which `used` includes).
+            if accepted_short.contains(short)
+                || *short == acc("plural")
+                || *short == acc("singular")
+            {
+                continue;
+            }
+            if let Err(e) = fresh_or_ours(short, "", &used.resources) {
+                short_conflicts.push(e);
+            }
         }
     }
+    let short_names = if short_conflicts.is_empty() {
+        requested_short
+    } else {
+        let message = if short_conflicts.len() == 1 {
+            short_conflicts.remove(0)
+        } else {
+            format!("[{}]", short_conflicts.join(", "))
+        };
+        conflict = Some(("ShortNamesConflict", message));
+        accepted_short
+    };
+    for (field, reason) in [("kind", "KindConflict"), ("listKind", "ListKindConflict")] {
+        let (value, c) = take(field, reason, &used.kinds);
+        names.insert(field.into(), value);
+        conflict = c.or(conflict);
+    }
+    // Upstream's omitempty fields are left out when empty.
+    for k in ["singular", "listKind"] {
+        if names.get(k).and_then(Value::as_str) == Some("") {
+            names.remove(k);
+        }
+    }
+    if !short_names.is_empty() {
+        names.insert("shortNames".into(), json!(short_names));
+    }
+    let categories = strings(requested.get("categories"));
+    if !categories.is_empty() {
+        names.insert("categories".into(), json!(categories));
+    }
+    (Value::Object(names), conflict)
 }
 
 fn condition(ty: &str, ok: bool, reason: &str, message: &str) -> Value {
@@ -349,36 +413,46 @@ fn condition(ty: &str, ok: bool, reason: &str, message: &str) -> Value {
     })
 }
 
-/// The status a definition should have, given whether its names were accepted; keeps
-/// transition times of conditions whose status did not change.
-fn desired_status(crd: &Value, conflict: Option<&(&'static str, String)>) -> Value {
+fn is_established(crd: &Value) -> bool {
+    crd.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.get("type").and_then(Value::as_str) == Some("Established")
+                    && c.get("status").and_then(Value::as_str) == Some("True")
+            })
+        })
+}
+
+/// The status a definition should have: its accepted names and NamesAccepted condition;
+/// Established once its names were all accepted (and from then on, as upstream);
+/// Terminating while it is deleted. Transition times of unchanged conditions are kept.
+fn desired_status(
+    crd: &Value,
+    accepted: &Value,
+    conflict: Option<&(&'static str, String)>,
+) -> Value {
     let current = crd.get("status").cloned().unwrap_or(json!({}));
     let mut conditions = Vec::new();
-    match conflict {
-        None => {
-            conditions.push(condition(
-                "NamesAccepted",
-                true,
-                "NoConflicts",
-                "no conflicts found",
-            ));
-            conditions.push(condition(
-                "Established",
-                true,
-                "InitialNamesAccepted",
-                "the initial names have been accepted",
-            ));
-        }
-        Some((reason, message)) => {
-            conditions.push(condition("NamesAccepted", false, reason, message));
-            conditions.push(condition(
-                "Established",
-                false,
-                "NotAccepted",
-                "not all names are accepted",
-            ));
-        }
-    }
+    conditions.push(match conflict {
+        None => condition("NamesAccepted", true, "NoConflicts", "no conflicts found"),
+        Some((reason, message)) => condition("NamesAccepted", false, reason, message),
+    });
+    conditions.push(if conflict.is_none() || is_established(crd) {
+        condition(
+            "Established",
+            true,
+            "InitialNamesAccepted",
+            "the initial names have been accepted",
+        )
+    } else {
+        condition(
+            "Established",
+            false,
+            "NotAccepted",
+            "not all names are accepted",
+        )
+    });
     if is_terminating(crd) {
         conditions.push(condition(
             "Terminating",
@@ -401,13 +475,6 @@ fn desired_status(crd: &Value, conflict: Option<&(&'static str, String)>) -> Val
             .and_then(|o| o.get("lastTransitionTime").cloned())
             .unwrap_or(json!(now));
     }
-    let accepted = match conflict {
-        None => crd.pointer("/spec/names").cloned().unwrap_or(json!({})),
-        Some(_) => current
-            .get("acceptedNames")
-            .cloned()
-            .unwrap_or(json!({"plural": "", "kind": ""})),
-    };
     let mut stored: Vec<Value> = current
         .get("storedVersions")
         .and_then(Value::as_array)
@@ -433,7 +500,8 @@ fn desired_status(crd: &Value, conflict: Option<&(&'static str, String)>) -> Val
 }
 
 /// Recomputes names, conditions and served versions from the definitions; writes the
-/// statuses that changed; cleans up after definitions being deleted.
+/// statuses that changed; cleans up after definitions being deleted. Definitions are
+/// considered oldest first, and names one accepts in this pass count as held for the next.
 async fn sync(api: &Arc<ApiServer>, owner: u64, crds: &BTreeMap<String, Value>) {
     let mut ordered: Vec<&Value> = crds.values().collect();
     ordered.sort_by_key(|c| {
@@ -442,29 +510,61 @@ async fn sync(api: &Arc<ApiServer>, owner: u64, crds: &BTreeMap<String, Value>) 
             str_at(c, "/metadata/name").to_string(),
         )
     });
-    let mut names: HashMap<String, GroupNames> = HashMap::new();
+    let mut accepted: BTreeMap<String, (String, Value)> = ordered
+        .iter()
+        .map(|c| {
+            (
+                str_at(c, "/metadata/name").to_string(),
+                (
+                    str_at(c, "/spec/group").to_string(),
+                    c.pointer("/status/acceptedNames")
+                        .cloned()
+                        .unwrap_or(json!({})),
+                ),
+            )
+        })
+        .collect();
     let mut infos: Vec<ResourceInfo> = Vec::new();
     let mut versions: Vec<CustomVersion> = Vec::new();
     for crd in ordered {
-        let group = str_at(crd, "/spec/group").to_string();
-        let spec_names = crd.pointer("/spec/names").cloned().unwrap_or(json!({}));
-        let used = names.entry(group).or_default();
-        let conflict = used.conflict(&spec_names);
-        if conflict.is_none() {
-            used.add(&spec_names);
-        }
-        let status = desired_status(crd, conflict.as_ref());
+        let name = str_at(crd, "/metadata/name").to_string();
+        let group = str_at(crd, "/spec/group");
+        let used = UsedNames::of_group(
+            accepted
+                .values()
+                .filter(|(g, _)| g == group)
+                .map(|(_, names)| names),
+        );
+        let (names, conflict) = accept_names(crd, &used);
+        accepted.insert(name, (group.to_string(), names.clone()));
+        let status = desired_status(crd, &names, conflict.as_ref());
         if !same_status(crd.get("status"), &status) {
-            write_status(api, crd, status).await;
-        }
-        if conflict.is_some() {
-            continue;
+            write_status(api, crd, status.clone()).await;
         }
         let terminating = is_terminating(crd);
+        let established = conflict.is_none() || is_established(crd);
         if terminating {
-            cleanup(api, crd).await;
+            // A definition that never served objects leaves the objects under its names
+            // to the definition that holds them.
+            cleanup(api, crd, established).await;
         }
-        for served in definition::served_versions(crd) {
+        if !established
+            || str_at(&names, "/plural").is_empty()
+            || str_at(&names, "/kind").is_empty()
+        {
+            continue;
+        }
+        // Served under the accepted names, as upstream.
+        let mut serving = crd.clone();
+        let mut served_names = names.clone();
+        if served_names.get("listKind").is_none() {
+            served_names["listKind"] = json!(format!("{}List", str_at(&names, "/kind")));
+        }
+        if served_names.get("singular").is_none() {
+            served_names["singular"] = json!(str_at(&names, "/kind").to_lowercase());
+        }
+        serving["spec"]["names"] = served_names;
+        for served in definition::served_versions(&serving) {
             infos.push(resource_info(&served));
             versions.push(CustomVersion {
                 served,
@@ -537,9 +637,9 @@ async fn write_status(api: &Arc<ApiServer>, crd: &Value, status: Value) {
     }
 }
 
-/// Deletes a terminating definition's custom resources; once none are left, removes the
-/// cleanup finalizer so the definition goes too.
-async fn cleanup(api: &Arc<ApiServer>, crd: &Value) {
+/// Deletes a terminating definition's custom resources (when `owns_objects`); once none
+/// are left, removes the cleanup finalizer so the definition goes too.
+async fn cleanup(api: &Arc<ApiServer>, crd: &Value, owns_objects: bool) {
     let name = str_at(crd, "/metadata/name").to_string();
     let has_finalizer = crd
         .pointer("/metadata/finalizers")
@@ -548,46 +648,7 @@ async fn cleanup(api: &Arc<ApiServer>, crd: &Value) {
     if !has_finalizer {
         return;
     }
-    let prefix = format!(
-        "/registry/{}/{}/",
-        str_at(crd, "/spec/group"),
-        str_at(crd, "/spec/names/plural")
-    );
-    let served = definition::served_versions(crd);
-    let Some(info) = served
-        .first()
-        .and_then(|v| registry::lookup(&v.group, &v.version, &v.plural))
-    else {
-        return;
-    };
-    let remaining = match api
-        .store()
-        .range(&prefix, store::RangeOptions::default())
-        .await
-    {
-        Ok(r) => r.kvs,
-        Err(e) => {
-            tracing::warn!(crd = %name, %e, "could not list custom resources to delete");
-            return;
-        }
-    };
-    for kv in &remaining {
-        let Ok(obj) = serde_json::from_slice::<Value>(&kv.value) else {
-            continue;
-        };
-        if obj.pointer("/metadata/deletionTimestamp").is_some() {
-            continue;
-        }
-        let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str);
-        let obj_name = str_at(&obj, "/metadata/name");
-        if let Err(e) =
-            rest::delete_object(api, info, ns, obj_name, &DeleteOptions::default()).await
-            && e.code != 404
-        {
-            tracing::warn!(crd = %name, object = obj_name, %e, "could not delete custom resource");
-        }
-    }
-    if !remaining.is_empty() {
+    if owns_objects && !delete_objects(api, crd, &name).await {
         return;
     }
     let result = rest::guaranteed_update(api, crd_info(), None, &name, None, false, |cur| {
@@ -606,4 +667,51 @@ async fn cleanup(api: &Arc<ApiServer>, crd: &Value) {
     {
         tracing::warn!(crd = %name, %e, "could not remove the cleanup finalizer");
     }
+}
+
+/// Deletes a definition's custom resources (honouring their finalizers when a version is
+/// served; directly from the store when none is); true once none are left.
+async fn delete_objects(api: &Arc<ApiServer>, crd: &Value, name: &str) -> bool {
+    let prefix = format!(
+        "/registry/{}/{}/",
+        str_at(crd, "/spec/group"),
+        str_at(crd, "/spec/names/plural")
+    );
+    let info = definition::served_versions(crd)
+        .first()
+        .and_then(|v| registry::lookup(&v.group, &v.version, &v.plural));
+    let remaining = match api
+        .store()
+        .range(&prefix, store::RangeOptions::default())
+        .await
+    {
+        Ok(r) => r.kvs,
+        Err(e) => {
+            tracing::warn!(crd = %name, %e, "could not list custom resources to delete");
+            return false;
+        }
+    };
+    for kv in &remaining {
+        let Some(info) = info else {
+            if let Err(e) = api.store().delete(&kv.key, None).await {
+                tracing::warn!(crd = %name, key = %kv.key, %e, "could not delete custom resource");
+            }
+            continue;
+        };
+        let Ok(obj) = serde_json::from_slice::<Value>(&kv.value) else {
+            continue;
+        };
+        if obj.pointer("/metadata/deletionTimestamp").is_some() {
+            continue;
+        }
+        let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str);
+        let obj_name = str_at(&obj, "/metadata/name");
+        if let Err(e) =
+            rest::delete_object(api, info, ns, obj_name, &DeleteOptions::default()).await
+            && e.code != 404
+        {
+            tracing::warn!(crd = %name, object = obj_name, %e, "could not delete custom resource");
+        }
+    }
+    remaining.is_empty()
 }

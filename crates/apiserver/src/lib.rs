@@ -144,7 +144,9 @@ impl ApiServer {
             .map_request(move |mut req: http::Request<kube::client::Body>| {
                 req.extensions_mut().insert(user.clone());
                 if let Ok(v) = http::HeaderValue::from_str(&agent) {
-                    req.headers_mut().entry(http::header::USER_AGENT).or_insert(v);
+                    req.headers_mut()
+                        .entry(http::header::USER_AGENT)
+                        .or_insert(v);
                 }
                 req
             })

@@ -57,11 +57,14 @@ pub fn apply(
                     "the server rejected our request due to an error in our request: {e}"
                 ))
             })?;
+            // Upstream answers a failed operation with its generic 422 and drops the
+            // operation's error (NewGenericServerResponse without causes).
             json_patch::patch(&mut doc, &p).map_err(|e| {
+                tracing::debug!(%e, "JSON patch operation failed");
                 ApiError::new(
                     422,
                     "Invalid",
-                    format!("the server rejected our request due to an error in our request: {e}"),
+                    "the server rejected our request due to an error in our request",
                 )
             })?;
         }

@@ -758,16 +758,12 @@ where
         let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
         let mut current = decode(&kv)?;
         object::to_served(&mut current, info);
-        // The callback sees the object without its resourceVersion, so a version in its
-        // result is one the client sent (a precondition), never the one read here.
-        let mut unversioned = current.clone();
-        if let Some(meta) = metadata_mut(&mut unversioned) {
-            meta.remove("resourceVersion");
-        }
-        let desired = change(&unversioned)?;
-        let precondition = meta_str(&desired, "resourceVersion").map(String::from);
-        if let Some(rv) = &precondition
-            && *rv != kv.mod_revision.to_string()
+        // The callback sees the object as read, resourceVersion included (a JSON patch may
+        // `replace` or `test` it). A version in its result is a precondition: the one read
+        // here passes, any other is a conflict, as upstream.
+        let desired = change(&current)?;
+        if let Some(rv) = meta_str(&desired, "resourceVersion")
+            && rv != kv.mod_revision.to_string()
         {
             return Err(ApiError::modified_conflict(info.group, info.plural, name));
         }
@@ -816,7 +812,8 @@ where
                 }
                 return Ok(merged);
             }
-            Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
+            // Changed since it was read: read again (a client's precondition then fails).
+            Err(StoreError::Conflict { .. }) => continue,
             Err(e) => return Err(store_error(e, info, name)),
         }
     }

@@ -20,11 +20,13 @@
 //! setup scenarios and shutdown always run).
 
 mod compat {
+    pub mod crds;
     pub mod kube_rs;
     pub mod kubectl_scenarios;
     pub mod manifests;
     pub mod python;
     pub mod support;
+    pub mod write_paths;
 }
 
 use std::panic::AssertUnwindSafe;
@@ -158,7 +160,11 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 fn scenarios() -> Vec<(String, Scenario)> {
     let mut list: Vec<(String, Scenario)> = Vec::new();
     for version in KUBECTL_VERSIONS {
-        for (name, scenario) in compat::kubectl_scenarios::scenarios(version) {
+        let per_version = compat::kubectl_scenarios::scenarios(version)
+            .into_iter()
+            .chain(compat::write_paths::scenarios(version))
+            .chain(compat::crds::scenarios(version));
+        for (name, scenario) in per_version {
             list.push((format!("{name}@kubectl-{version}"), scenario));
         }
     }
