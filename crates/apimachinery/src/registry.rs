@@ -325,7 +325,8 @@ pub mod custom {
         leaked
     }
 
-    fn intern_info(info: ResourceInfo) -> &'static ResourceInfo {
+    /// The process-lifetime entry for `info` (interned like [`intern`]).
+    pub fn intern_info(info: ResourceInfo) -> &'static ResourceInfo {
         let mut set = INFOS.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(found) = set.get(&info) {
             return found;
@@ -338,6 +339,12 @@ pub mod custom {
     /// Replaces the custom resources server `owner` serves; returns their entries.
     pub fn set(owner: u64, resources: Vec<ResourceInfo>) -> Vec<&'static ResourceInfo> {
         let entries: Vec<&'static ResourceInfo> = resources.into_iter().map(intern_info).collect();
+        publish(owner, entries.clone());
+        entries
+    }
+
+    /// Replaces the (interned) entries server `owner` serves.
+    pub fn publish(owner: u64, entries: Vec<&'static ResourceInfo>) {
         let mut sets = SETS.write().unwrap_or_else(|e| e.into_inner());
         if entries.is_empty() {
             sets.remove(&owner);
@@ -351,7 +358,6 @@ pub mod custom {
             }
         }
         *UNION.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(union);
-        entries
     }
 
     pub(super) fn snapshot() -> Arc<Vec<&'static ResourceInfo>> {

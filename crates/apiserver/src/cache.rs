@@ -427,6 +427,28 @@ impl WatchCache {
         self.subscribe(prefix, Some(from), false)
     }
 
+    /// Recomputes the selector views of the objects under `prefix` (a custom resource's
+    /// selectable fields changed, or its definition was not served yet when they were
+    /// loaded).
+    pub fn refresh_views(&self, prefix: &str) {
+        let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let Some(s) = guard.as_mut() else { return };
+        let keys: Vec<String> = s
+            .objects
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            if let Some(old) = s.objects.get(&key)
+                && let Ok(value) = serde_json::from_slice::<Value>(&old.json)
+            {
+                let fresh = CachedObject::new(key.clone(), value);
+                s.objects.insert(key, fresh);
+            }
+        }
+    }
+
     /// The store compacted its history below `revision`: events older than that leave the
     /// window too, so a watch from before the compaction gets 410 Gone (from the store)
     /// just as it would without the cache.

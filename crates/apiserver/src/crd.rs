@@ -59,9 +59,11 @@ pub fn served() -> Vec<(&'static ResourceInfo, Arc<CustomVersion>)> {
     out
 }
 
-fn set_served(owner: u64, served: Served) {
+/// Sets what server `owner` serves; whether that changed.
+fn set_served(owner: u64, served: Served) -> bool {
     let mut all = VERSIONS.write().unwrap_or_else(|e| e.into_inner());
-    if all.get(&owner).unwrap_or(&HashMap::new()) != &served {
+    let changed = all.get(&owner).unwrap_or(&HashMap::new()) != &served;
+    if changed {
         GENERATION.fetch_add(1, Ordering::SeqCst);
     }
     if served.is_empty() {
@@ -69,7 +71,11 @@ fn set_served(owner: u64, served: Served) {
     } else {
         all.insert(owner, served);
     }
+    changed
 }
+
+/// Definitions (by uid) whose objects a cleanup task is deleting.
+static CLEANING: LazyLock<std::sync::Mutex<HashSet<String>>> = LazyLock::new(Default::default);
 
 fn key(info: &ResourceInfo) -> usize {
     info as *const ResourceInfo as usize
@@ -237,7 +243,7 @@ pub async fn run(api: Arc<ApiServer>, owner: u64, shutdown: CancellationToken) {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => {
-                    custom::set(owner, Vec::new());
+                    custom::publish(owner, Vec::new());
                     set_served(owner, HashMap::new());
                     return;
                 }
@@ -526,6 +532,8 @@ async fn sync(api: &Arc<ApiServer>, owner: u64, crds: &BTreeMap<String, Value>) 
         .collect();
     let mut infos: Vec<ResourceInfo> = Vec::new();
     let mut versions: Vec<CustomVersion> = Vec::new();
+    let mut status_writes: Vec<(&Value, Value)> = Vec::new();
+    let mut cleanups: Vec<(Value, bool)> = Vec::new();
     for crd in ordered {
         let name = str_at(crd, "/metadata/name").to_string();
         let group = str_at(crd, "/spec/group");
@@ -539,14 +547,14 @@ async fn sync(api: &Arc<ApiServer>, owner: u64, crds: &BTreeMap<String, Value>) 
         accepted.insert(name, (group.to_string(), names.clone()));
         let status = desired_status(crd, &names, conflict.as_ref());
         if !same_status(crd.get("status"), &status) {
-            write_status(api, crd, status.clone()).await;
+            status_writes.push((crd, status));
         }
         let terminating = is_terminating(crd);
         let established = conflict.is_none() || is_established(crd);
         if terminating {
             // A definition that never served objects leaves the objects under its names
             // to the definition that holds them.
-            cleanup(api, crd, established).await;
+            cleanups.push((crd.clone(), established));
         }
         if !established
             || str_at(&names, "/plural").is_empty()
@@ -572,13 +580,45 @@ async fn sync(api: &Arc<ApiServer>, owner: u64, crds: &BTreeMap<String, Value>) 
             });
         }
     }
-    let entries = custom::set(owner, infos);
+    // What the handlers need about a version is in place before it is routable, and both
+    // before any condition says Established.
+    let entries: Vec<&'static ResourceInfo> = infos.into_iter().map(custom::intern_info).collect();
     let served: Served = entries
-        .into_iter()
+        .iter()
         .zip(versions)
-        .map(|(info, version)| (key(info), (info, Arc::new(version))))
+        .map(|(info, version)| (key(info), (*info, Arc::new(version))))
         .collect();
-    set_served(owner, served);
+    let changed = set_served(owner, served);
+    custom::publish(owner, entries.clone());
+    if changed {
+        // Objects cached before their definition was served (at start-up) or before its
+        // selectable fields changed get their selector views again.
+        for info in &entries {
+            api.cache().refresh_views(&info.key_prefix());
+        }
+    }
+    for (crd, status) in status_writes {
+        write_status(api, crd, status).await;
+    }
+    for (crd, established) in cleanups {
+        let uid = str_at(&crd, "/metadata/uid").to_string();
+        if !CLEANING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(uid.clone())
+        {
+            continue;
+        }
+        // Deleting many objects must not hold up naming and establishing.
+        let api = api.clone();
+        tokio::spawn(async move {
+            cleanup(&api, &crd, established).await;
+            CLEANING
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&uid);
+        });
+    }
 }
 
 /// Statuses compare without transition times (they are only kept, never the cause).

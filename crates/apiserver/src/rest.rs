@@ -668,6 +668,13 @@ fn prepare_update(
             if let (Some(m), Some(status)) = (o.as_object_mut(), new.get("status")) {
                 m.insert("status".into(), status.clone());
             }
+            // The write's field ownership (computed on `new`) is kept, as upstream's
+            // ResetObjectMetaForStatus keeps managedFields.
+            if let Some(managed) = new.pointer("/metadata/managedFields")
+                && let Some(meta) = metadata_mut(&mut o)
+            {
+                meta.insert("managedFields".into(), managed.clone());
+            }
             o
         }
         _ => {
@@ -701,7 +708,13 @@ fn prepare_update(
         .pointer("/metadata/generation")
         .and_then(Value::as_i64)
         .unwrap_or(1);
-    let spec_changed = spec_part(old) != spec_part(&out);
+    // Custom resources without a status subresource count status changes too (upstream's
+    // custom resource strategy bumps generation on any change but metadata).
+    let spec_changed = if info.custom && !info.has_subresource("status") {
+        without_metadata(old) != without_metadata(&out)
+    } else {
+        spec_part(old) != spec_part(&out)
+    };
     let meta = metadata_mut(&mut out)
         .ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
     for key in [
@@ -731,6 +744,14 @@ fn prepare_update(
         defaults::apply(info.kind, &mut out);
     }
     Ok(out)
+}
+
+fn without_metadata(obj: &Value) -> Value {
+    let mut copy = obj.clone();
+    if let Some(m) = copy.as_object_mut() {
+        m.remove("metadata");
+    }
+    copy
 }
 
 /// Reads, changes and writes one object, retrying on conflicts the caller did not ask to
@@ -851,6 +872,19 @@ pub async fn update(
     let dups = crate::fields::body_duplicates(ctx, body);
     let (new, warnings) = crate::fields::check(r.info, ctx, new, &dups)?;
     ctx.warn(warnings);
+    // Custom resources allow no unconditional updates (upstream's strategy).
+    if r.info.custom && meta_str(&new, "resourceVersion").is_none() {
+        return Err(ApiError::invalid(
+            r.info.group,
+            r.info.kind,
+            name,
+            vec![apimachinery::status::Cause {
+                reason: "FieldValueInvalid",
+                field: "metadata.resourceVersion".into(),
+                message: "Invalid value: 0x0: must be specified for an update".into(),
+            }],
+        ));
+    }
     if let Some(n) = meta_str(&new, "name")
         && n != name
     {
@@ -951,6 +985,13 @@ pub async fn patch(
     match result {
         Err(e) if e.code == 404 && apply => {
             let config = config.unwrap_or_default();
+            if let Some(n) = meta_str(&config, "name")
+                && n != name
+            {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({n}) does not match the name on the URL ({name})"
+                )));
+            }
             let mut obj = tracking.apply(r.info, None, &config, force)?;
             if let Some(meta) = metadata_mut(&mut obj) {
                 meta.insert("name".into(), json!(name));

@@ -32,6 +32,10 @@ pub async fn handle(
         ("status", Method::GET) => rest::get(api, r, ctx).await,
         ("status" | "finalize", Method::PUT) => {
             let new = object::parse_body(&body, &ctx.content_type)?;
+            // Checked like any body: unknown fields (also under status) are pruned.
+            let dups = crate::fields::body_duplicates(ctx, &body);
+            let (new, warnings) = crate::fields::check(r.info, ctx, new, &dups)?;
+            ctx.warn(warnings);
             let sub = if sub == "finalize" {
                 None
             } else {
@@ -67,7 +71,9 @@ pub async fn handle(
                     if kind == PatchKind::Apply {
                         return tracking.apply(r.info, Some(cur), &doc, force);
                     }
-                    let mut next = patch::apply(kind, cur, &doc, schema.as_deref())?;
+                    let next = patch::apply(kind, cur, &doc, schema.as_deref())?;
+                    let (mut next, warnings) = crate::fields::check(r.info, ctx, next, &[])?;
+                    ctx.warn(warnings);
                     tracking.update(r.info, Some(cur), &mut next);
                     Ok(next)
                 },

@@ -155,6 +155,13 @@ pub fn validate(crd: &Value) -> Vec<Cause> {
         }
     }
     for (i, v) in versions.iter().enumerate() {
+        if let Some(scale) = v.pointer("/subresources/scale") {
+            scale_paths(
+                scale,
+                &format!("spec.versions[{i}].subresources.scale"),
+                &mut causes,
+            );
+        }
         let vname = s(v, "/name");
         if vname.is_empty() {
             causes.push(Cause::required(format!("spec.versions[{i}].name")));
@@ -181,6 +188,30 @@ pub fn validate(crd: &Value) -> Vec<Cause> {
         }
     }
     causes
+}
+
+/// The scale subresource's JSON paths: replicas paths required, each under the part of
+/// the object it names.
+fn scale_paths(scale: &Value, path: &str, causes: &mut Vec<Cause>) {
+    for (field, under, required) in [
+        ("specReplicasPath", &[".spec."][..], true),
+        ("statusReplicasPath", &[".status."][..], true),
+        ("labelSelectorPath", &[".spec.", ".status."][..], false),
+    ] {
+        let field_path = format!("{path}.{field}");
+        match scale.get(field).and_then(Value::as_str) {
+            None | Some("") if required => causes.push(Cause::required(field_path)),
+            None | Some("") => {}
+            Some(p) if !under.iter().any(|u| p.starts_with(u)) => {
+                let detail = match under {
+                    [one] => format!("should be a json path under {}", one.trim_end_matches('.')),
+                    _ => "should be a json path under either .spec or .status".to_string(),
+                };
+                causes.push(Cause::invalid(field_path, p, &detail));
+            }
+            Some(_) => {}
+        }
+    }
 }
 
 /// The rules only updates have (on top of [`validate`]): scope and group are immutable.
@@ -328,6 +359,23 @@ mod tests {
             vec![
                 "metadata.name: Invalid value: \"other.example.com\": must be spec.names.plural+\".\"+spec.group",
                 "spec.versions: Invalid value: \"\": must have exactly one version marked as storage version",
+            ]
+        );
+    }
+
+    #[test]
+    fn scale_paths_are_required_and_placed() {
+        let mut c = crd();
+        apply_defaults(&mut c);
+        c["spec"]["versions"][1]["subresources"]["scale"] =
+            json!({"specReplicasPath": ".status.replicas", "labelSelectorPath": ".metadata.x"});
+        let messages: Vec<String> = validate(&c).iter().map(Cause::to_message).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "spec.versions[1].subresources.scale.specReplicasPath: Invalid value: \".status.replicas\": should be a json path under .spec",
+                "spec.versions[1].subresources.scale.statusReplicasPath: Required value",
+                "spec.versions[1].subresources.scale.labelSelectorPath: Invalid value: \".metadata.x\": should be a json path under either .spec or .status",
             ]
         );
     }

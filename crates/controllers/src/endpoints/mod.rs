@@ -3,6 +3,7 @@
 
 pub mod build;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +36,7 @@ pub async fn run(client: kube::Client, shutdown: CancellationToken) -> Result<()
     if !crate::runtime::ready(&slices, &shutdown).await {
         return Ok(());
     }
+    let pod_store = pods.clone();
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         pods,
@@ -48,8 +50,9 @@ pub async fn run(client: kube::Client, shutdown: CancellationToken) -> Result<()
     let services = controller.store();
     let controller = controller
         .owns_stream(slice_changes)
-        .watches_stream(pod_changes, move |pod: Pod| {
-            services_selecting(&services, &pod)
+        .watches_stream(pod_changes, {
+            let selected = SelectedBy::default();
+            move |pod: Pod| selected.services_for(&services, &pod_store, &pod)
         })
         .graceful_shutdown_on(shutdown.clone().cancelled_owned())
         .run(
@@ -62,6 +65,37 @@ pub async fn run(client: kube::Client, shutdown: CancellationToken) -> Result<()
         delete_endpoints_of_deleted_services(client, shutdown)
     );
     Ok(())
+}
+
+/// The Services each pod was selected by when it last changed. A change is reconciled for
+/// the Services selecting the pod now and those that did before (upstream's updatePod
+/// queues both), so a pod relabelled out of a Service leaves its endpoints.
+#[derive(Default)]
+struct SelectedBy(std::sync::Mutex<HashMap<ObjectRef<Pod>, Vec<ObjectRef<Service>>>>);
+
+impl SelectedBy {
+    fn services_for(
+        &self,
+        services: &Store<Service>,
+        pods: &Store<Pod>,
+        pod: &Pod,
+    ) -> Vec<ObjectRef<Service>> {
+        let key = ObjectRef::from_obj(pod);
+        let now = services_selecting(services, pod);
+        let mut before = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all = before.remove(&key).unwrap_or_default();
+        for svc in &now {
+            if !all.contains(svc) {
+                all.push(svc.clone());
+            }
+        }
+        // A deleted pod (gone from the store, which is updated before the trigger) is
+        // forgotten.
+        if pods.get(&key).is_some() {
+            before.insert(key, now);
+        }
+        all
+    }
 }
 
 fn services_selecting(services: &Store<Service>, pod: &Pod) -> Vec<ObjectRef<Service>> {

@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::Store;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use tokio_util::sync::CancellationToken;
 
@@ -47,12 +47,44 @@ pub async fn run(client: kube::Client, shutdown: CancellationToken) -> Result<()
     let controller = Controller::new(
         Api::<ReplicaSet>::all(client.clone()),
         watcher::Config::default(),
-    )
-    .owns_stream(pod_changes)
-    .graceful_shutdown_on(shutdown.cancelled_owned())
-    .run(reconcile, error_policy, ctx);
+    );
+    let sets = controller.store();
+    let controller = controller
+        .watches_stream(pod_changes, move |pod: Pod| replica_sets_for(&sets, &pod))
+        .graceful_shutdown_on(shutdown.cancelled_owned())
+        .run(reconcile, error_policy, ctx);
     drain("replicaset", controller).await;
     Ok(())
+}
+
+/// The ReplicaSets a pod change concerns: its controller, or, for an orphan, every
+/// ReplicaSet of its namespace whose selector matches it (which may adopt it), as
+/// upstream's addPod/updatePod.
+fn replica_sets_for(sets: &Store<ReplicaSet>, pod: &Pod) -> Vec<ObjectRef<ReplicaSet>> {
+    let ns = pod.metadata.namespace.as_deref();
+    if let Some(owner) = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+    {
+        return if owner.kind == "ReplicaSet" && owner.api_version == "apps/v1" {
+            vec![ObjectRef::new(&owner.name).within(ns.unwrap_or_default())]
+        } else {
+            Vec::new()
+        };
+    }
+    sets.state()
+        .iter()
+        .filter(|rs| rs.metadata.namespace.as_deref() == ns)
+        .filter(|rs| {
+            rs.spec.as_ref().is_some_and(|s| {
+                crate::selector::matches(&s.selector, pod.metadata.labels.as_ref())
+            })
+        })
+        .map(|rs| ObjectRef::from_obj(rs.as_ref()))
+        .collect()
 }
 
 fn error_policy(_rs: Arc<ReplicaSet>, _err: &Error, _ctx: Arc<Ctx>) -> Action {
