@@ -59,9 +59,16 @@ where
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
 {
     let (reader, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()))
-        .default_backoff()
-        .touched_objects();
+    // managedFields are never read by the controllers and would double the cache
+    // (upstream's informers strip them too); writes without them keep the live ones.
+    let stream = reflector::reflector(
+        writer,
+        watcher(api, watcher::Config::default()).modify(|o: &mut K| {
+            o.meta_mut().managed_fields = None;
+        }),
+    )
+    .default_backoff()
+    .touched_objects();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         loop {

@@ -95,8 +95,15 @@ where
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
     let (reader, writer) = reflector::store();
-    let stream =
-        reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff();
+    // managedFields are never read here and would double the cache (upstream's informers
+    // strip them too).
+    let stream = reflector::reflector(
+        writer,
+        watcher(api, watcher::Config::default()).modify(|o: &mut K| {
+            o.meta_mut().managed_fields = None;
+        }),
+    )
+    .default_backoff();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         loop {
