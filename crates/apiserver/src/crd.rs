@@ -110,36 +110,10 @@ pub fn prune(info: &ResourceInfo, obj: &mut Value) -> Vec<String> {
     };
     // metadata is ObjectMeta: anything else in it is unknown.
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        let unknown: Vec<String> = meta
-            .keys()
-            .filter(|k| !OBJECT_META_FIELDS.contains(&k.as_str()))
-            .cloned()
-            .collect();
-        for k in unknown {
-            meta.remove(&k);
-            pruned.push(format!("metadata.{k}"));
-        }
+        structural::prune_object_meta(meta, "metadata", &mut pruned);
     }
     pruned
 }
-
-const OBJECT_META_FIELDS: &[&str] = &[
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-];
 
 /// Create: refuses while the definition terminates; status is the status
 /// subresource's to write; defaults apply.

@@ -112,7 +112,8 @@ pub const OBJECT_META_FIELDS: &[&str] = &[
     "managedFields",
 ];
 
-fn prune_object_meta(meta: &mut Map<String, Value>, path: &str, out: &mut Vec<String>) {
+/// Drops what ObjectMeta does not have from `meta` (found at `path`), recording the paths.
+pub fn prune_object_meta(meta: &mut Map<String, Value>, path: &str, out: &mut Vec<String>) {
     let unknown: Vec<String> = meta
         .keys()
         .filter(|k| !OBJECT_META_FIELDS.contains(&k.as_str()))
